@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * registry.cpp - session names, lookup and lifetime.
+ *
+ * DOC: The registry in the lifecycle
+ *
+ * Every session, outgoing or incoming, is listed here from its creation
+ * (CREATE_SESSION, or decoding of the handover) until it is closed or
+ * finished.  The reboot-time serializer walks the outgoing sessions in
+ * creation order; RETRIEVE_SESSION finds incoming ones by name.
+ *
+ * The table is a power-of-two array of singly linked chains, keyed by FNV-1a
+ * over the name and the direction.  It doubles when it holds more sessions
+ * than buckets; if that allocation fails, the table simply stays smaller
+ * (lookups get slower, nothing fails).
+ */
+#include <luo/registry.h>
+
+namespace luo {
+
+namespace {
+
+constexpr u32 kInitialBuckets = 16;
+
+} /* namespace */
+
+Status Registry::init()
+{
+	LUO_TRY(lock_.init(LUO_LOCK_TABLE));
+	buckets_ = static_cast<Session **>(
+		luo_shim_zalloc(kInitialBuckets * sizeof(*buckets_)));
+	if (!buckets_)
+		return Status::error(kENOMEM);
+	nbuckets_ = kInitialBuckets;
+	return Status();
+}
+
+void Registry::destroy()
+{
+	LUO_BUG_ON(head_ != nullptr);
+	luo_shim_free(buckets_);
+	buckets_ = nullptr;
+	nbuckets_ = 0;
+}
+
+Status Registry::check_name(const char *buf, u32 *len)
+{
+	size_t n = strnlen(buf, kNameBuf);
+
+	if (n == 0 || n == kNameBuf)
+		return Status::error(kEINVAL);
+	*len = static_cast<u32>(n);
+	return Status();
+}
+
+u32 Registry::hash_name(const char *name, u32 len, Direction dir)
+{
+	u32 h = 2166136261u;
+
+	for (u32 i = 0; i < len; i++) {
+		h ^= static_cast<u8>(name[i]);
+		h *= 16777619u;
+	}
+	h ^= static_cast<u32>(dir);
+	h *= 16777619u;
+	return h;
+}
+
+Session *Registry::find_locked(const char *name, u32 len, u32 hash,
+			       Direction dir)
+{
+	lock_.assert_held();
+	for (Session *s = *bucket(hash); s; s = s->hash_next)
+		if (s->hash == hash && s->dir == dir && s->name_len == len &&
+		    mem_equal(s->name, name, len))
+			return s;
+	return nullptr;
+}
+
+void Registry::grow_locked()
+{
+	u32 n = nbuckets_ * 2;
+	auto **nb = static_cast<Session **>(
+		luo_shim_zalloc(n * sizeof(Session *)));
+
+	if (!nb)
+		return;
+	for (u32 i = 0; i < nbuckets_; i++) {
+		Session *s = buckets_[i];
+
+		while (s) {
+			Session *next = s->hash_next;
+			Session **b = &nb[s->hash & (n - 1)];
+
+			s->hash_next = *b;
+			*b = s;
+			s = next;
+		}
+	}
+	luo_shim_free(buckets_);
+	buckets_ = nb;
+	nbuckets_ = n;
+}
+
+Result<Session *> Registry::create(const char *name_buf, Direction dir)
+{
+	u32 len;
+
+	LUO_TRY(check_name(name_buf, &len));
+
+	/* Allocate before taking the lock: nothing sleeps in there but it. */
+	auto *s = static_cast<Session *>(luo_shim_zalloc(sizeof(Session)));
+	if (!s)
+		return Status::error(kENOMEM);
+	__builtin_memcpy(s->name, name_buf, len);
+	s->name_len = len;
+	s->dir = dir;
+	s->hash = hash_name(s->name, len, dir);
+	s->refs = 2; /* the registry's and the caller's */
+
+	Guard g{lock_};
+	if (find_locked(s->name, len, s->hash, dir)) {
+		luo_shim_free(s);
+		return Status::error(kEEXIST);
+	}
+	size_t total = count_[0] + count_[1] + 1;
+	if (total > nbuckets_)
+		grow_locked();
+	Session **b = bucket(s->hash);
+	s->hash_next = *b;
+	*b = s;
+	s->prev = tail_;
+	if (tail_)
+		tail_->next = s;
+	else
+		head_ = s;
+	tail_ = s;
+	s->listed = true;
+	count_[static_cast<u8>(dir)]++;
+	return s;
+}
+
+Session *Registry::lookup(const char *name_buf, Direction dir)
+{
+	u32 len;
+
+	if (!check_name(name_buf, &len).ok())
+		return nullptr;
+	u32 h = hash_name(name_buf, len, dir);
+	Guard g{lock_};
+	Session *s = find_locked(name_buf, len, h, dir);
+	if (s)
+		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
+void Registry::get(Session *s)
+{
+	u32 old = __atomic_fetch_add(&s->refs, 1, __ATOMIC_RELAXED);
+
+	LUO_BUG_ON(old == 0);
+}
+
+void Registry::put(Session *s)
+{
+	u32 old = __atomic_fetch_sub(&s->refs, 1, __ATOMIC_ACQ_REL);
+
+	LUO_BUG_ON(old == 0);
+	if (old == 1) {
+		LUO_BUG_ON(s->listed);
+		luo_shim_free(s);
+	}
+}
+
+bool Registry::remove(Session *s)
+{
+	{
+		Guard g{lock_};
+
+		if (!s->listed)
+			return false;
+		Session **pp = bucket(s->hash);
+		while (*pp != s)
+			pp = &(*pp)->hash_next;
+		*pp = s->hash_next;
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			head_ = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		else
+			tail_ = s->prev;
+		s->listed = false;
+		count_[static_cast<u8>(s->dir)]--;
+	}
+	put(s);
+	return true;
+}
+
+size_t Registry::count(Direction dir)
+{
+	Guard g{lock_};
+
+	return count_[static_cast<u8>(dir)];
+}
+
+} /* namespace luo */

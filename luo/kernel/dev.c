@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dev.c - the /dev/liveupdate misc device.
+ *
+ * DOC: The device node
+ *
+ * /dev/liveupdate (the name is the ``device`` module parameter) is where a
+ * live update starts: the agent that orchestrates it (a VMM, systemd)
+ * opens it and creates or retrieves sessions through it.  Only one open
+ * file may exist at a time; a second open() gets -EBUSY, so two agents
+ * cannot both believe they own the update.  Closing the device does not
+ * touch sessions: they live in their own files.
+ *
+ * The node is root-only (0600) unless a udev rule widens it.  The device's
+ * sysfs directory carries a read-only ``status`` file for operators and
+ * tests: /sys/class/misc/<device>/status.
+ *
+ * A kernel that already has the built-in LUO owns /dev/liveupdate; luo
+ * refuses to load over it rather than fail later in an obscure way.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ctype.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/namei.h>
+#include <linux/sysfs.h>
+
+#include <luo/core.h>
+#include "compat.h"
+#include "luo.h"
+
+/**
+ * struct luo_dev - the device node and who has it open.
+ * @misc: the misc device.
+ * @open_lock: protects @busy.  A leaf lock: nothing else is taken under it.
+ * @busy: true while a file of the device is open.
+ */
+struct luo_dev {
+	struct miscdevice misc;
+	struct mutex open_lock;
+	bool busy;
+};
+
+static struct luo_dev luo_dev;
+
+static int luo_dev_open(struct inode *inode, struct file *file)
+{
+	int err = 0;
+
+	mutex_lock(&luo_dev.open_lock);
+	if (luo_dev.busy)
+		err = -EBUSY;
+	else
+		luo_dev.busy = true;
+	mutex_unlock(&luo_dev.open_lock);
+	return err;
+}
+
+static int luo_dev_release(struct inode *inode, struct file *file)
+{
+	mutex_lock(&luo_dev.open_lock);
+	luo_dev.busy = false;
+	mutex_unlock(&luo_dev.open_lock);
+	return 0;
+}
+
+static const struct file_operations luo_dev_fops = {
+	.owner = THIS_MODULE,
+	.open = luo_dev_open,
+	.release = luo_dev_release,
+	.llseek = noop_llseek,
+};
+
+static ssize_t status_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct luo_registry *r = luo_state.registry;
+
+	return sysfs_emit(buf,
+			  "version: %s\n"
+			  "device: /dev/%s\n"
+			  "handover: off\n"
+			  "sessions_out: %lu\n"
+			  "sessions_in: %lu\n",
+			  LUO_VERSION, luo_state.devname,
+			  luo_registry_count(r, LUO_OUTGOING),
+			  luo_registry_count(r, LUO_INCOMING));
+}
+static DEVICE_ATTR_RO(status);
+
+static struct attribute *luo_dev_attrs[] = {
+	&dev_attr_status.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(luo_dev);
+
+/* A device name is one path component of a few safe characters. */
+static bool luo_devname_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 32)
+		return false;
+	for (; *name; name++)
+		if (!isalnum(*name) && *name != '_' && *name != '-')
+			return false;
+	return true;
+}
+
+/*
+ * misc_register() of a name the misc class already has would trip over a
+ * duplicate sysfs entry with a backtrace; look first and say why.
+ */
+static bool luo_devname_taken(const char *name)
+{
+	char *p = kasprintf(GFP_KERNEL, "/sys/class/misc/%s", name);
+	struct path path;
+	bool taken;
+
+	if (!p)
+		return false;
+	taken = !kern_path(p, 0, &path);
+	if (taken)
+		path_put(&path);
+	kfree(p);
+	return taken;
+}
+
+int luo_dev_init(void)
+{
+	int err;
+
+	if (!luo_devname_valid(luo_state.devname)) {
+		pr_err("device=%s: want 1..32 of [A-Za-z0-9_-]\n",
+		       luo_state.devname);
+		return -EINVAL;
+	}
+	if (luo_devname_taken(luo_state.devname)) {
+		pr_err("/dev/%s is already registered (is the kernel's built-in Live Update Orchestrator there?); load with device=<another name>\n",
+		       luo_state.devname);
+		return -EBUSY;
+	}
+	mutex_init(&luo_dev.open_lock);
+	luo_dev.misc.minor = MISC_DYNAMIC_MINOR;
+	luo_dev.misc.name = luo_state.devname;
+	luo_dev.misc.fops = &luo_dev_fops;
+	luo_dev.misc.mode = 0600;
+	luo_dev.misc.groups = luo_dev_groups;
+	err = misc_register(&luo_dev.misc);
+	if (err)
+		pr_err("cannot register /dev/%s: %d\n", luo_state.devname, err);
+	return err;
+}
+
+void luo_dev_exit(void)
+{
+	misc_deregister(&luo_dev.misc);
+	mutex_destroy(&luo_dev.open_lock);
+}

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-2.0
+# lib.sh - shared paths for luo's scripts; source it, don't run it.
+#
+# LUO_CACHE holds everything expensive that is not part of the checkout:
+# the test kernel build (keyed by source version and config hash) and the
+# unpacked stock kernel images.  Reruns on the same machine reuse it.
+
+LUO_TOP=$(cd "$(dirname "$0")/.." && pwd)
+LUO_CACHE=${LUO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/luo}
+export LUO_CACHE
+
+die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+# Where the test kernel of the installed linux-source-6.12 is built.
+luo_test_kernel_dir() {
+	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
+		return 1
+	echo "$LUO_CACHE/kernel-$ver"
+}
+
+# What the build in that directory must match: a hash of what configures
+# and builds it.  Changing the fragment or the build script rebuilds.
+luo_test_kernel_key() {
+	cat "$LUO_TOP/qemu/kernel.config" "$LUO_TOP/scripts/test-kernel.sh" |
+		sha256sum | cut -c1-16
+}

@@ -1,0 +1,64 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# test-kernel.sh - build (once) and print the luo test kernel's directory.
+#
+# The kernel is Debian's linux-source-6.12, configured as
+# `make ARCH=x86_64 tinyconfig` + qemu/kernel.config, built out of tree in
+# $LUO_CACHE/kernel-<source version>/build; <dir>/.done holds the hash of
+# the config and this script, and a mismatch reconfigures and rebuilds.  Every option the
+# fragment asks for is checked in the final .config; a missing one fails the
+# build by name.  Prints the cache directory on stdout; logs go to stderr.
+#
+#   <dir>/build                 KDIR for `make M=...` (has Module.symvers)
+#   <dir>/build/arch/x86/boot/bzImage
+#   <dir>/src/tools/testing/kunit/kunit.py
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+"$LUO_TOP/scripts/deps.sh" base
+dir=$(luo_test_kernel_dir) || die "linux-source-6.12 is not installed"
+key=$(luo_test_kernel_key)
+if [ "$(cat "$dir/.done" 2>/dev/null)" = "$key" ]; then
+	echo "$dir"
+	exit 0
+fi
+
+start=$(date +%s)
+echo "test-kernel: building $dir (a few minutes, once per machine)" >&2
+# One tree per source version, reconfigured in place when the config
+# changes: Kbuild then recompiles only what the changed options touch.
+if [ ! -f "$dir/src/Makefile" ]; then
+	rm -rf "$dir"
+	mkdir -p "$dir/src" "$dir/build"
+	tar -xf /usr/src/linux-source-6.12.tar.xz -C "$dir/src" \
+		--strip-components=1
+fi
+rm -f "$dir/.done"
+
+frag="$LUO_TOP/qemu/kernel.config"
+mk() { make -C "$dir/src" O="$dir/build" ARCH=x86_64 "$@"; }
+rm -f "$dir/build/.config"
+mk -s tinyconfig >&2
+"$dir/src/scripts/kconfig/merge_config.sh" -m -O "$dir/build" \
+	"$dir/build/.config" "$frag" >/dev/null
+mk -s olddefconfig >&2
+
+missing=""
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=*)
+		grep -qx "$line" "$dir/build/.config" ||
+			missing="$missing ${line%%=*}" ;;
+	"# CONFIG_"*" is not set")
+		opt=${line#"# "}; opt=${opt%" is not set"}
+		grep -q "^$opt=" "$dir/build/.config" && missing="$missing !$opt" ;;
+	esac
+done < "$frag"
+[ -z "$missing" ] ||
+	die "options requested by qemu/kernel.config but not in .config:$missing"
+
+mk -s -j"$(nproc)" bzImage modules >&2
+echo "$key" > "$dir/.done"
+echo "test-kernel: built in $(($(date +%s) - start)) s" >&2
+echo "$dir"
