@@ -46,15 +46,15 @@ static void name_rules(struct kunit *test)
 	char buf[LUO_NAME_BUF];
 
 	memset(buf, 0, sizeof(buf));
-	KUNIT_EXPECT_EQ(test, luo_name_check(buf), -EINVAL);	/* empty */
+	KUNIT_EXPECT_EQ(test, luo_name_check(buf), -EINVAL); /* empty */
 	name_buf(buf, "a");
 	KUNIT_EXPECT_EQ(test, luo_name_check(buf), 1);
 	memset(buf, 'x', sizeof(buf));
-	KUNIT_EXPECT_EQ(test, luo_name_check(buf), -EINVAL);	/* no NUL */
+	KUNIT_EXPECT_EQ(test, luo_name_check(buf), -EINVAL); /* no NUL */
 	buf[63] = '\0';
-	KUNIT_EXPECT_EQ(test, luo_name_check(buf), 63);	/* longest */
+	KUNIT_EXPECT_EQ(test, luo_name_check(buf), 63); /* longest */
 	buf[10] = '\0';
-	KUNIT_EXPECT_EQ(test, luo_name_check(buf), 10);	/* junk after NUL */
+	KUNIT_EXPECT_EQ(test, luo_name_check(buf), 10); /* junk after NUL */
 }
 
 static void create_lookup_remove(struct kunit *test)

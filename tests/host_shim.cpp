@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <pthread.h>
 
-#include <luo/shim.h>
+#include <luo/base.h>
 
 #include "host_shim.h"
 
@@ -40,7 +40,7 @@ int host_shim_log_lines(void)
 
 extern "C" {
 
-void *luo_shim_zalloc(luo_size_t size)
+void *luo_shim_zalloc(unsigned long size)
 {
 	int c = fail_countdown.load();
 

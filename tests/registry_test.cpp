@@ -42,11 +42,9 @@ protected:
 		live_ = host_shim_live_allocs();
 		ASSERT_TRUE(reg.init().ok());
 	}
-	void TearDown() override
-	{
-		reg.destroy();
-	}
-	Session *create(const std::string &n, Direction d = Direction::kOutgoing)
+	void TearDown() override { reg.destroy(); }
+	Session *create(const std::string &n,
+			Direction d = Direction::kOutgoing)
 	{
 		auto r = reg.create(Name(n).buf, d);
 		EXPECT_TRUE(r.ok()) << n;
@@ -320,8 +318,12 @@ TEST_F(RegistryTest, ConcurrentRemoveHasOneWinner)
 		Session *s = create("contended");
 		reg.get(s);
 		std::atomic<int> wins{0};
-		std::thread a([&] { wins += reg.remove(s); });
-		std::thread b([&] { wins += reg.remove(s); });
+		std::thread a([&] {
+			wins += reg.remove(s);
+		});
+		std::thread b([&] {
+			wins += reg.remove(s);
+		});
 		a.join();
 		b.join();
 		EXPECT_EQ(wins.load(), 1);

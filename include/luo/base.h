@@ -14,6 +14,11 @@
 #error "luo/base.h is C++; the C layer uses luo/core.h"
 #endif
 
+/* The kernel's spelling of the format attribute, for luo/shim.h. */
+#ifndef __printf
+#define __printf(a, b) __attribute__((format(printf, a, b)))
+#endif
+
 #include <luo/shim.h>
 
 /*
@@ -57,16 +62,23 @@ enum Errno : int {
 	kEOPNOTSUPP = 95,
 };
 
-template <typename T> struct remove_reference { using type = T; };
-template <typename T> struct remove_reference<T &> { using type = T; };
-template <typename T> struct remove_reference<T &&> { using type = T; };
+template <typename T> struct remove_reference {
+	using type = T;
+};
+template <typename T> struct remove_reference<T &> {
+	using type = T;
+};
+template <typename T> struct remove_reference<T &&> {
+	using type = T;
+};
 
 template <typename T> constexpr typename remove_reference<T>::type &&move(T &&t)
 {
 	return static_cast<typename remove_reference<T>::type &&>(t);
 }
 
-template <typename T> constexpr T &&forward(typename remove_reference<T>::type &t)
+template <typename T>
+constexpr T &&forward(typename remove_reference<T>::type &t)
 {
 	return static_cast<T &&>(t);
 }
@@ -92,12 +104,12 @@ template <typename T> void destroy(T *p)
 }
 
 /* Report a broken invariant and stop; never for what userspace can cause. */
-#define LUO_BUG_ON(cond)                            \
-	do {                                        \
-		if (__builtin_expect(!!(cond), 0)) { \
-			luo_shim_bug(#cond);        \
-			__builtin_trap();           \
-		}                                   \
+#define LUO_BUG_ON(cond)                                                       \
+	do {                                                                   \
+		if (__builtin_expect(!!(cond), 0)) {                           \
+			luo_shim_bug(#cond);                                   \
+			__builtin_trap();                                      \
+		}                                                              \
 	} while (0)
 
 /**
@@ -143,11 +155,11 @@ private:
 };
 
 /* Propagate an error out of the calling function (SerenityOS's TRY). */
-#define LUO_TRY(expr)                          \
-	do {                                   \
-		::luo::Status _s = (expr);     \
-		if (!_s.ok())                  \
-			return _s;             \
+#define LUO_TRY(expr)                                                          \
+	do {                                                                   \
+		::luo::Status _s = (expr);                                     \
+		if (!_s.ok())                                                  \
+			return _s;                                             \
 	} while (0)
 
 /**

@@ -89,8 +89,8 @@ int luo_session_create(struct luo_registry *r, const char *name,
  *
  * Return: the session (put it when done) or NULL.
  */
-struct luo_session *luo_session_lookup(struct luo_registry *r,
-				       const char *name, enum luo_dir dir);
+struct luo_session *luo_session_lookup(struct luo_registry *r, const char *name,
+				       enum luo_dir dir);
 
 /**
  * luo_session_get() - take another reference.

@@ -54,7 +54,7 @@ private:
 	u32 refs;
 	bool listed;
 	Session *hash_next;
-	Session *prev;  /* creation order */
+	Session *prev; /* creation order */
 	Session *next;
 };
 
@@ -116,7 +116,8 @@ public:
 private:
 	static u32 hash_name(const char *name, u32 len, Direction dir);
 	Session **bucket(u32 hash) { return &buckets_[hash & (nbuckets_ - 1)]; }
-	Session *find_locked(const char *name, u32 len, u32 hash, Direction dir);
+	Session *find_locked(const char *name, u32 len, u32 hash,
+			     Direction dir);
 	void grow_locked();
 
 	Mutex lock_;

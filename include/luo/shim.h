@@ -17,7 +17,10 @@
 extern "C" {
 #endif
 
-typedef __SIZE_TYPE__ luo_size_t;
+/*
+ * __printf() comes from the kernel's compiler_attributes.h in the C layer
+ * and from luo/base.h in C++ (which includes this header).
+ */
 
 /**
  * luo_shim_zalloc() - allocate zeroed memory that may sleep.
@@ -26,7 +29,7 @@ typedef __SIZE_TYPE__ luo_size_t;
  * Return: the memory, or NULL.  Never fails loudly: the caller turns NULL
  * into -ENOMEM.
  */
-void *luo_shim_zalloc(luo_size_t size);
+void *luo_shim_zalloc(unsigned long size);
 
 /**
  * luo_shim_free() - free memory from luo_shim_zalloc(); NULL is a no-op.
@@ -47,8 +50,7 @@ enum luo_log_level {
  * @level: an enum luo_log_level.
  * @fmt: printf-style format; the kernel's %-extensions must not be used.
  */
-void luo_shim_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+__printf(2, 3) void luo_shim_log(int level, const char *fmt, ...);
 
 /**
  * enum luo_lock_kind - each kind of lock is its own lockdep class.

@@ -92,8 +92,7 @@ int luo_session_create(luo_registry *r, const char *name, luo_dir dir,
 	return 0;
 }
 
-luo_session *luo_session_lookup(luo_registry *r, const char *name,
-				luo_dir dir)
+luo_session *luo_session_lookup(luo_registry *r, const char *name, luo_dir dir)
 {
 	return reinterpret_cast<luo_session *>(r->reg.lookup(name, D(dir)));
 }

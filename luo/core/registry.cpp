@@ -80,8 +80,8 @@ Session *Registry::find_locked(const char *name, u32 len, u32 hash,
 void Registry::grow_locked()
 {
 	u32 n = nbuckets_ * 2;
-	auto **nb = static_cast<Session **>(
-		luo_shim_zalloc(n * sizeof(Session *)));
+	auto **nb =
+		static_cast<Session **>(luo_shim_zalloc(n * sizeof(Session *)));
 
 	if (!nb)
 		return;

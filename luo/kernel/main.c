@@ -57,20 +57,6 @@ static void __exit luo_exit(void)
 module_init(luo_init);
 module_exit(luo_exit);
 
-/* The core's C API, for the KUnit suites in kunit/ (luo_kunit.ko). */
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_new);
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_free);
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_count);
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_buckets);
-EXPORT_SYMBOL_IF_KUNIT(luo_name_check);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_create);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_lookup);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_get);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_put);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_remove);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_name);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_dir);
-
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Live Update Orchestrator: keep files across kexec");
 MODULE_VERSION(LUO_VERSION);

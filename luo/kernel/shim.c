@@ -23,7 +23,7 @@
 
 #include <luo/shim.h>
 
-void *luo_shim_zalloc(luo_size_t size)
+void *luo_shim_zalloc(unsigned long size)
 {
 	return kvzalloc(size, GFP_KERNEL_ACCOUNT);
 }
@@ -41,7 +41,20 @@ void luo_shim_log(int level, const char *fmt, ...)
 	va_start(args, fmt);
 	vaf.fmt = fmt;
 	vaf.va = &args;
-	printk("\001%c" pr_fmt("%pV\n"), '0' + clamp(level, 0, 7), &vaf);
+	switch (level) {
+	case LUO_LOG_ERR:
+		pr_err("%pV\n", &vaf);
+		break;
+	case LUO_LOG_WARNING:
+		pr_warn("%pV\n", &vaf);
+		break;
+	case LUO_LOG_INFO:
+		pr_info("%pV\n", &vaf);
+		break;
+	default:
+		pr_debug("%pV\n", &vaf);
+		break;
+	}
 	va_end(args);
 }
 

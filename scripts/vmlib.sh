@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0
+# vmlib.sh - helpers shared by vm-test.sh and stock-test.sh; source it.
+#
+# Counting: a kselftest binary contributes its own pass/fail totals (every
+# stage it ran in); a VM run that failed for another reason (a kernel
+# report, a timeout) adds one failure.  A runner or build self-test is one
+# test.
+
+PASSED=0
+FAILED=0
+VM_OUT=$LUO_TOP/build/results/vm
+mkdir -p "$VM_OUT"
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+: $2}"; }
+
+# Static userspace test binaries from tests/vm/, against the UAPI header
+# and the kselftest harness of the test kernel's source tree.
+build_vm_tests() {
+	local ksrc=$1 src bin
+	mkdir -p "$LUO_TOP/build/vm"
+	for src in "$LUO_TOP"/tests/vm/*.c; do
+		bin=$LUO_TOP/build/vm/$(basename "$src" .c)
+		[ "$bin" -nt "$src" ] && continue
+		gcc -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+			-I"$LUO_TOP/include/uapi" -I"$ksrc/tools/testing/selftests" \
+			-o "$bin" "$src" || return 1
+	done
+}
+
+# build_fixtures KDIR - the helper modules of tests/vm/fixtures/ for that
+# kernel, into build/<release>/fixtures/; prints that directory.
+build_fixtures() {
+	local kdir=$1 rel dir
+	rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
+		"$kdir/include/generated/utsrelease.h")
+	dir=$LUO_TOP/build/$rel/fixtures
+	mkdir -p "$dir"
+	rsync -a "$LUO_TOP/tests/vm/fixtures/" "$dir/"
+	make -s -C "$kdir" M="$dir" modules > "$dir/build.log" 2>&1 ||
+		{ cat "$dir/build.log" >&2; return 1; }
+	echo "$dir"
+}
+
+# run_selftest NAME BINARY FIXTURES [qemu/run options...]
+run_selftest() {
+	local name=$1 bin=$2 fixtures=$3 out log rc p f ko adds=()
+	shift 3
+	out=$VM_OUT/$name.tap
+	log=$VM_OUT/$name.log
+	for ko in "$fixtures"/*.ko; do adds+=(--add "$ko"); done
+	"$LUO_TOP/qemu/run" --quiet --add "$bin" "${adds[@]}" --out "$out" "$@" -- \
+		sh -c "set -o pipefail; ./$(basename "$bin") 2>&1 | tee \$LUO_OUT" \
+		> "$log" 2>&1
+	rc=$?
+	p=0 f=0
+	while read -r line; do
+		set -- $(echo "$line" | sed -n \
+			's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 \2/p')
+		[ $# -eq 2 ] && { p=$((p + $1)); f=$((f + $2)); }
+	done < "$out"
+	grep -E '^(not )?ok ' "$out" | sed "s/^/  $name: /"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	if [ "$rc" -ne 0 ]; then
+		fail "$name VM run" "$(tail -n 4 "$log" | tr '\n' ' ')"
+	elif [ $((p + f)) -eq 0 ]; then
+		fail "$name" "ran no test"
+	fi
+}
