@@ -20,6 +20,8 @@ fixtures=$(build_fixtures "$kdir") || exit 1
 
 # --- userspace tests against /dev/liveupdate ------------------------------
 run_selftest luo_dev_test "$LUO_TOP/build/vm/luo_dev_test" "$fixtures"
+run_selftest luo_session_test "$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
+	--params test_hooks=1
 
 # --- qemu/run self-tests -----------------------------------------------------
 run=$LUO_TOP/qemu/run

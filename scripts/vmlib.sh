@@ -23,6 +23,7 @@ build_vm_tests() {
 		bin=$LUO_TOP/build/vm/$(basename "$src" .c)
 		[ "$bin" -nt "$src" ] && continue
 		gcc -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+			-Wno-clobbered \
 			-I"$LUO_TOP/include/uapi" -I"$ksrc/tools/testing/selftests" \
 			-o "$bin" "$src" || return 1
 	done

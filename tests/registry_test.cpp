@@ -220,7 +220,7 @@ TEST_F(RegistryTest, FailedGrowthKeepsWorking)
 		v.push_back(create(name));
 	}
 	luo::u32 before = reg.buckets();
-	host_shim_fail_nth_alloc(2); /* 1: the session, 2: the new table */
+	host_shim_fail_nth_alloc(3); /* the session, its mutex, the table */
 	v.push_back(create("over"));
 	EXPECT_EQ(reg.buckets(), before);
 	Session *f = reg.lookup(Name("over").buf, Direction::kOutgoing);

@@ -131,6 +131,215 @@ const char *luo_session_name(const struct luo_session *s);
  */
 enum luo_dir luo_session_dir(const struct luo_session *s);
 
+
+/* ---- handover capacity ------------------------------------------------ */
+
+/**
+ * luo_registry_set_capacity() - bytes of handover image sessions may use.
+ * @r: the registry.
+ * @bytes: the capacity.
+ */
+void luo_registry_set_capacity(struct luo_registry *r,
+			       unsigned long long bytes);
+
+/**
+ * luo_registry_reserved() - image bytes currently reserved.
+ * @r: the registry.
+ *
+ * Return: the bytes, not counting the image header.
+ */
+unsigned long long luo_registry_reserved(struct luo_registry *r);
+
+/**
+ * luo_registry_reserve() - reserve image bytes for a record.
+ * @r: the registry.
+ * @bytes: how many.
+ *
+ * Return: 0, or -ENOSPC if the capacity would be exceeded.
+ */
+int luo_registry_reserve(struct luo_registry *r, unsigned long long bytes);
+
+/**
+ * luo_registry_release() - give back bytes from luo_registry_reserve().
+ * @r: the registry.
+ * @bytes: how many.
+ */
+void luo_registry_release(struct luo_registry *r, unsigned long long bytes);
+
+/* Image bytes of the header, a session record, a file record with data. */
+unsigned long long luo_image_header_cost(void);
+unsigned long long luo_session_cost(void);
+unsigned long long luo_file_cost(unsigned long long data_len);
+
+/* ---- sessions: state under the session mutex -------------------------- */
+
+/** luo_session_lock() - take the session mutex of @s. */
+void luo_session_lock(struct luo_session *s);
+/** luo_session_unlock() - release the session mutex of @s. */
+void luo_session_unlock(struct luo_session *s);
+/** luo_session_nfiles() - number of files in @s (session mutex held). */
+unsigned int luo_session_nfiles(struct luo_session *s);
+/** luo_session_retrieved() - has RETRIEVE_SESSION handed @s out? */
+int luo_session_retrieved(struct luo_session *s);
+/** luo_session_set_retrieved() - mark @s handed out (session mutex held). */
+void luo_session_set_retrieved(struct luo_session *s);
+/** luo_session_finished() - has @s been finished? */
+int luo_session_finished(struct luo_session *s);
+/** luo_session_reserved() - image bytes @s reserved for its own record. */
+unsigned long long luo_session_reserved(struct luo_session *s);
+/** luo_session_set_reserved() - record what @s reserved. */
+void luo_session_set_reserved(struct luo_session *s, unsigned long long b);
+
+/* ---- files of a session (session mutex held) -------------------------- */
+
+struct luo_file_rec;
+
+/**
+ * luo_file_add() - append a file record with a token unique in @s.
+ * @s: the session.
+ * @token: the token.
+ * @out: the new record.
+ *
+ * Return: 0, -EEXIST (token used in @s) or -ENOMEM.
+ */
+int luo_file_add(struct luo_session *s, unsigned long long token,
+		 struct luo_file_rec **out);
+/** luo_file_find() - the record of @token in @s, or NULL. */
+struct luo_file_rec *luo_file_find(struct luo_session *s,
+				   unsigned long long token);
+/** luo_file_last() - the newest record of @s, or NULL. */
+struct luo_file_rec *luo_file_last(struct luo_session *s);
+/** luo_file_del() - remove and free record @f of @s. */
+void luo_file_del(struct luo_session *s, struct luo_file_rec *f);
+/** luo_file_priv() - the C layer's pointer stored in @f. */
+void *luo_file_priv(struct luo_file_rec *f);
+/** luo_file_set_priv() - store the C layer's pointer in @f. */
+void luo_file_set_priv(struct luo_file_rec *f, void *priv);
+/** luo_file_token() - the token of @f. */
+unsigned long long luo_file_token(struct luo_file_rec *f);
+/** luo_file_reserved() - image bytes @f reserved. */
+unsigned long long luo_file_reserved(struct luo_file_rec *f);
+/** luo_file_set_reserved() - record what @f reserved. */
+void luo_file_set_reserved(struct luo_file_rec *f, unsigned long long b);
+/** luo_file_retrieve_status() - 0 untried, 1 done, -errno failed. */
+int luo_file_retrieve_status(struct luo_file_rec *f);
+/** luo_file_set_retrieve_status() - record the outcome of a retrieve. */
+void luo_file_set_retrieve_status(struct luo_file_rec *f, int status);
+/** luo_file_handler() - incoming: the handler name from the image. */
+const char *luo_file_handler(struct luo_file_rec *f);
+/** luo_file_data() - incoming: the handler data in the image. */
+const void *luo_file_data(struct luo_file_rec *f);
+/** luo_file_data_len() - incoming: its length. */
+unsigned long long luo_file_data_len(struct luo_file_rec *f);
+
+/**
+ * struct luo_finish_ops - how FINISH asks and tells each file.
+ * @can_finish: nonzero if the file can be finished now.
+ * @finish: release the file's handed-over state; cannot fail.
+ */
+struct luo_finish_ops {
+	int (*can_finish)(struct luo_file_rec *f);
+	void (*finish)(struct luo_file_rec *f);
+};
+
+/**
+ * luo_session_finish() - finish every file of an incoming session.
+ * @s: the session; the caller holds its mutex.
+ * @ops: the C layer's callbacks.
+ *
+ * All or nothing: if any file cannot finish, nothing changes.
+ * Otherwise every file is finished, newest first, and its record freed;
+ * the session is marked finished.
+ *
+ * Return: 0 or -EBUSY.
+ */
+int luo_session_finish(struct luo_session *s, const struct luo_finish_ops *ops);
+
+/* ---- serialization ---------------------------------------------------- */
+
+/**
+ * struct luo_serialize_ops - what serialization needs of each file.
+ * @freeze: last chance to capture state; may refuse with -errno.
+ * @unfreeze: undo @freeze (the update did not happen).
+ * @handler: the handler's name, stored in the image.
+ * @data_len: bytes of handler data; at most what the file reserved.
+ * @write_data: write exactly @len bytes of handler data to @dst; must not
+ *	allocate or sleep on anything userspace controls.
+ *
+ * Each callback receives the pointer stored with luo_file_set_priv().
+ */
+struct luo_serialize_ops {
+	int (*freeze)(void *priv);
+	void (*unfreeze)(void *priv);
+	const char *(*handler)(void *priv);
+	unsigned long long (*data_len)(void *priv);
+	int (*write_data)(void *priv, void *dst, unsigned long long len);
+};
+
+/**
+ * luo_serialize() - freeze all outgoing files and write the image.
+ * @r: the registry; mutators are excluded by the caller.
+ * @ops: the C layer's callbacks.
+ * @dst: where to write.
+ * @cap: bytes at @dst.
+ * @generation: the generation number to record.
+ * @used: bytes written on success.
+ *
+ * Allocates nothing.  On failure no file stays frozen and the header at
+ * @dst (if it has room for one) is invalid.
+ *
+ * Return: 0 or -errno.
+ */
+int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
+		  void *dst, unsigned long long cap,
+		  unsigned long long generation, unsigned long long *used);
+
+/**
+ * luo_unfreeze_all() - unfreeze every outgoing file, newest first.
+ * @r: the registry.
+ * @ops: the C layer's callbacks.
+ */
+void luo_unfreeze_all(struct luo_registry *r,
+		      const struct luo_serialize_ops *ops);
+
+/**
+ * luo_image_check() - validate an image's header and checksum.
+ * @img: the image.
+ * @len: bytes available at @img.
+ * @generation: its generation, if valid (may be NULL).
+ * @why: a reason on failure (may be NULL).
+ * @why_len: bytes at @why.
+ *
+ * Return: 0, -ENOENT (no image: bad magic) or -EINVAL (corrupt or
+ * incompatible).
+ */
+int luo_image_check(const void *img, unsigned long long len,
+		    unsigned long long *generation, char *why,
+		    unsigned long why_len);
+
+/**
+ * luo_deserialize() - validate an image and create its incoming sessions.
+ * @r: the registry, with no incoming session.
+ * @img: the image; must stay valid while incoming sessions exist.
+ * @len: bytes at @img.
+ * @why: a reason on failure (may be NULL).
+ * @why_len: bytes at @why.
+ *
+ * Return: 0, -ENOENT, -EINVAL, -EBUSY (incoming sessions exist) or
+ * -ENOMEM; on failure no incoming session was created.
+ */
+int luo_deserialize(struct luo_registry *r, const void *img,
+		    unsigned long long len, char *why, unsigned long why_len);
+
+/**
+ * luo_discard_incoming() - remove every incoming session.
+ * @r: the registry.
+ *
+ * For rollback and for an image nobody will retrieve; the files are
+ * dropped without calling any handler.
+ */
+void luo_discard_incoming(struct luo_registry *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,23 +34,65 @@ enum class Direction : u8 {
 	kIncoming = 1,
 };
 
+/* Handler names in the image ("memfd-v1"), NUL included. */
+constexpr size_t kHandlerBuf = 24;
+
 class Registry;
+
+/**
+ * struct FileRec - one preserved file of a session.
+ *
+ * Outgoing: @priv is the C layer's record of the file (struct file,
+ * handler, pinned pages); @reserved the handover bytes it holds.
+ * Incoming: @handler, @data and @data_len point into the decoded image,
+ * @priv is what retrieve produced, and @retrieve_status says whether it
+ * was tried: 0 not yet, 1 success, -errno a failure (permanent).
+ */
+struct FileRec {
+	u64 token;
+	void *priv;
+	u64 reserved;
+	int retrieve_status;
+	char handler[kHandlerBuf];
+	const u8 *data;
+	u64 data_len;
+	FileRec *prev;
+	FileRec *next;
+};
 
 /**
  * struct Session - one session as the core sees it.
  *
  * @priv belongs to the caller (the C layer hangs its per-session state
- * there); the core never touches it.
+ * there); the core never touches it.  The file list, @retrieved and
+ * @finished are protected by the session mutex (lock()/unlock()); the
+ * name and direction never change.
  */
 struct Session {
 	char name[kNameBuf];
 	u32 name_len;
 	u32 hash;
 	Direction dir;
+	bool retrieved; /* incoming: handed out by RETRIEVE_SESSION */
+	bool finished;  /* incoming: FINISH done, files released */
 	void *priv;
+	u64 reserved; /* handover bytes of the session record */
+	u32 nfiles;
+	FileRec *files; /* preservation order */
+	FileRec *files_tail;
+
+	void lock() { luo_shim_mutex_lock(mutex); }
+	void unlock() { luo_shim_mutex_unlock(mutex); }
+	void assert_held() { luo_shim_mutex_assert_held(mutex); }
+
+	/* File list; the caller holds the session mutex. */
+	Result<FileRec *> file_add(u64 token);
+	FileRec *file_find(u64 token);
+	void file_del(FileRec *f);
 
 private:
 	friend class Registry;
+	luo_mutex *mutex;
 	u32 refs;
 	bool listed;
 	Session *hash_next;
@@ -100,6 +142,17 @@ public:
 	u32 buckets() const { return nbuckets_; }
 
 	/*
+	 * Handover capacity, in image bytes.  Every session and file reserves
+	 * what its record will take when it is created, so that running out
+	 * is ENOSPC at the ioctl and never a failure at reboot.
+	 */
+	void set_capacity(u64 bytes) { capacity_ = bytes; }
+	u64 capacity() const { return capacity_; }
+	u64 reserved() const { return __atomic_load_n(&used_, __ATOMIC_RELAXED); }
+	Status reserve(u64 bytes);
+	void release(u64 bytes);
+
+	/*
 	 * Visit listed sessions of @dir in creation order under the table
 	 * lock; @fn returns false to stop early.  @fn must not call back into
 	 * the registry.
@@ -109,6 +162,16 @@ public:
 		Guard g{lock_};
 
 		for (Session *s = head_; s; s = s->next)
+			if (s->dir == dir && !fn(s))
+				break;
+	}
+
+	/* The same, newest first. */
+	template <typename Fn> void for_each_reverse(Direction dir, Fn fn)
+	{
+		Guard g{lock_};
+
+		for (Session *s = tail_; s; s = s->prev)
 			if (s->dir == dir && !fn(s))
 				break;
 	}
@@ -126,6 +189,8 @@ private:
 	size_t count_[2] = {0, 0};
 	Session *head_ = nullptr;
 	Session *tail_ = nullptr;
+	u64 capacity_ = ~0ULL;
+	u64 used_ = 0;
 };
 
 } /* namespace luo */

@@ -112,6 +112,11 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 	auto *s = static_cast<Session *>(luo_shim_zalloc(sizeof(Session)));
 	if (!s)
 		return Status::error(kENOMEM);
+	s->mutex = luo_shim_mutex_create(LUO_LOCK_SESSION);
+	if (!s->mutex) {
+		luo_shim_free(s);
+		return Status::error(kENOMEM);
+	}
 	__builtin_memcpy(s->name, name_buf, len);
 	s->name_len = len;
 	s->dir = dir;
@@ -120,6 +125,7 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 
 	Guard g{lock_};
 	if (find_locked(s->name, len, s->hash, dir)) {
+		luo_shim_mutex_destroy(s->mutex);
 		luo_shim_free(s);
 		return Status::error(kEEXIST);
 	}
@@ -168,6 +174,9 @@ void Registry::put(Session *s)
 	LUO_BUG_ON(old == 0);
 	if (old == 1) {
 		LUO_BUG_ON(s->listed);
+		while (s->files)
+			s->file_del(s->files);
+		luo_shim_mutex_destroy(s->mutex);
 		luo_shim_free(s);
 	}
 }
@@ -196,6 +205,67 @@ bool Registry::remove(Session *s)
 	}
 	put(s);
 	return true;
+}
+
+Status Registry::reserve(u64 bytes)
+{
+	u64 cur = __atomic_load_n(&used_, __ATOMIC_RELAXED);
+
+	do {
+		if (bytes > capacity_ || cur > capacity_ - bytes)
+			return Status::error(kENOSPC);
+	} while (!__atomic_compare_exchange_n(&used_, &cur, cur + bytes, true,
+					      __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return Status();
+}
+
+void Registry::release(u64 bytes)
+{
+	u64 old = __atomic_fetch_sub(&used_, bytes, __ATOMIC_RELAXED);
+
+	LUO_BUG_ON(old < bytes);
+}
+
+Result<FileRec *> Session::file_add(u64 token)
+{
+	assert_held();
+	if (file_find(token))
+		return Status::error(kEEXIST);
+	auto *f = static_cast<FileRec *>(luo_shim_zalloc(sizeof(FileRec)));
+	if (!f)
+		return Status::error(kENOMEM);
+	f->token = token;
+	f->prev = files_tail;
+	if (files_tail)
+		files_tail->next = f;
+	else
+		files = f;
+	files_tail = f;
+	nfiles++;
+	return f;
+}
+
+FileRec *Session::file_find(u64 token)
+{
+	for (FileRec *f = files; f; f = f->next)
+		if (f->token == token)
+			return f;
+	return nullptr;
+}
+
+void Session::file_del(FileRec *f)
+{
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	else
+		files_tail = f->prev;
+	nfiles--;
+	luo_shim_free(f);
 }
 
 size_t Registry::count(Direction dir)

@@ -6,7 +6,8 @@
  *
  * /dev/liveupdate (the name is the ``device`` module parameter) is where a
  * live update starts: the agent that orchestrates it (a VMM, systemd)
- * opens it and creates or retrieves sessions through it.  Only one open
+ * opens it and creates (CREATE_SESSION) or retrieves (RETRIEVE_SESSION)
+ * sessions through it.  Only one open
  * file may exist at a time; a second open() gets -EBUSY, so two agents
  * cannot both believe they own the update.  Closing the device does not
  * touch sessions: they live in their own files.
@@ -22,12 +23,15 @@
 
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
 #include <linux/sysfs.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/liveupdate.h>
 
 #include <luo/core.h>
 #include "compat.h"
@@ -68,10 +72,68 @@ static int luo_dev_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+static_assert(sizeof(struct liveupdate_ioctl_create_session) ==
+	      sizeof(struct liveupdate_ioctl_retrieve_session));
+
+static const unsigned int luo_dev_cmds[] = {
+	[LIVEUPDATE_CMD_CREATE_SESSION] = LIVEUPDATE_IOCTL_CREATE_SESSION,
+	[LIVEUPDATE_CMD_RETRIEVE_SESSION] = LIVEUPDATE_IOCTL_RETRIEVE_SESSION,
+};
+
+/*
+ * CREATE_SESSION and RETRIEVE_SESSION.  The reply (with the reserved fd
+ * number) is copied out before anything changes, so a bad reply pointer
+ * loses nothing; the fd is installed only once the session file exists.
+ */
+static long luo_dev_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct liveupdate_ioctl_create_session a;
+	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd);
+	struct file *sfile;
+	u32 usize;
+	int fd, err;
+
+	if (nr >= ARRAY_SIZE(luo_dev_cmds))
+		return -EINVAL;
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (cmd != luo_dev_cmds[nr])
+		return -ENOTTY;
+	if (usize < offsetofend(struct liveupdate_ioctl_create_session, name))
+		return -EINVAL;
+	err = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (err)
+		return err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	a.fd = fd;
+	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize))) {
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	luo_mutation_begin();
+	if (nr == LIVEUPDATE_CMD_CREATE_SESSION)
+		err = luo_session_create_file(a.name, &sfile);
+	else
+		err = luo_session_retrieve_file(a.name, &sfile);
+	luo_mutation_end();
+	if (err) {
+		put_unused_fd(fd);
+		return err;
+	}
+	fd_install(fd, sfile);
+	return 0;
+}
+
 static const struct file_operations luo_dev_fops = {
 	.owner = THIS_MODULE,
 	.open = luo_dev_open,
 	.release = luo_dev_release,
+	.unlocked_ioctl = luo_dev_ioctl,
 	.llseek = noop_llseek,
 };
 
@@ -85,10 +147,13 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  "device: /dev/%s\n"
 			  "handover: off\n"
 			  "sessions_out: %lu\n"
-			  "sessions_in: %lu\n",
+			  "sessions_in: %lu\n"
+			  "reserved_bytes: %llu\n"
+			  "capacity_bytes: %llu\n",
 			  LUO_VERSION, luo_state.devname,
 			  luo_registry_count(r, LUO_OUTGOING),
-			  luo_registry_count(r, LUO_INCOMING));
+			  luo_registry_count(r, LUO_INCOMING),
+			  luo_registry_reserved(r), luo_state.capacity);
 }
 static DEVICE_ATTR_RO(status);
 

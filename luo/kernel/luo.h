@@ -2,36 +2,132 @@
 /*
  * luo.h - internal interfaces of luo's C layer.
  *
- * Locks of luo, outermost first (documented here, where they are
- * declared, and asserted with lockdep where they are relied on):
+ * Locks of luo, outermost first.  Documented here, where they are
+ * declared, and asserted with lockdep where they are relied on:
  *
- *   luo_dev.open_lock     serializes open/release of the device node; a
- *                         leaf, never held while calling into the core.
- *   (sessions issue)      serialize rwsem -> table mutex -> session mutex;
- *                         the table and session mutexes are created by the
- *                         core through luo_shim_mutex_create(), one lockdep
- *                         class per kind (luo/kernel/shim.c).
+ *   luo_serialize_rwsem (freeze.c)
+ *	Every mutation holds it for reading for its whole duration: CREATE
+ *	and RETRIEVE_SESSION, every session ioctl (outgoing and incoming),
+ *	and the release of a session file.  The reboot notifier takes it
+ *	for writing, which waits for in-flight operations to drain, then
+ *	serializes; on success it is never released.  Test and dry runs
+ *	release it again (thaw).
+ *   registry table mutex (core, class "luo_table")
+ *	The session table; taken inside the core's registry methods.
+ *   session mutex (core, class "luo_session")
+ *	A session's files and retrieve/finish state; luo_session_lock().
+ *   luo_preserved_lock (file.c)
+ *	The table of inodes preserved (or retrieved and not finished) in
+ *	any session: a leaf.
+ *   luo_in_lock (freeze.c)
+ *	Ownership of the incoming image buffer: a leaf.
+ *   luo_dev.open_lock (dev.c)
+ *	Exclusive open of the device node: a leaf, never held while calling
+ *	into anything else.
+ *
+ * Serialization does not take every session mutex (lockdep tracks at most
+ * 48 held locks): the write side of the rwsem is what excludes mutators.
  */
 #ifndef LUO_KERNEL_LUO_H
 #define LUO_KERNEL_LUO_H
 
+#include <linux/fs.h>
+#include <linux/list.h>
 #include <linux/types.h>
 
 struct luo_registry;
+struct luo_session;
+struct luo_file_rec;
+struct luo_file;
+
+/**
+ * struct luo_file_handler - one kind of file luo can preserve.
+ * @name: stored in the image to find the handler again ("memfd-v1").
+ * @can_preserve: quick check whether @file is of this kind.
+ * @preserve: take over the file for preservation; set @lf->reserve to
+ *	the handler data bytes it will write.  May fail with -errno.
+ * @unpreserve: undo @preserve (the session was closed).
+ * @freeze: capture the last state at serialization; may refuse.
+ * @unfreeze: undo @freeze.
+ * @data_len: bytes of handler data (at most @lf->reserve).
+ * @write_data: write them; must not allocate.
+ * @retrieve: rebuild a file from handler data, or ERR_PTR.
+ * @can_finish: may this (retrieved) file be finished now? NULL: yes.
+ * @finish: drop what the retrieved file still holds; NULL: nothing.
+ */
+struct luo_file_handler {
+	const char *name;
+	bool (*can_preserve)(struct file *file);
+	int (*preserve)(struct luo_file *lf);
+	void (*unpreserve)(struct luo_file *lf);
+	int (*freeze)(struct luo_file *lf);
+	void (*unfreeze)(struct luo_file *lf);
+	u64 (*data_len)(struct luo_file *lf);
+	int (*write_data)(struct luo_file *lf, void *dst, u64 len);
+	struct file *(*retrieve)(const void *data, u64 len);
+	bool (*can_finish)(struct luo_file *lf);
+	void (*finish)(struct luo_file *lf);
+};
+
+/**
+ * struct luo_file - a file luo holds: preserved (outgoing) or retrieved
+ * (incoming, until finished).
+ * @file: luo's own reference.
+ * @inode: the key in the preserved table.
+ * @h: its handler.
+ * @hpriv: the handler's state.
+ * @reserve: handler data bytes reserved in the handover.
+ * @node: in the preserved table.
+ */
+struct luo_file {
+	struct file *file;
+	struct inode *inode;
+	const struct luo_file_handler *h;
+	void *hpriv;
+	u64 reserve;
+	struct hlist_node node;
+};
 
 /**
  * struct luo_state - the module's global state.
  * @registry: all sessions, outgoing and incoming (the C++ core).
  * @devname: name of the misc device node (module parameter).
+ * @capacity: bytes of handover image sessions and files may reserve.
+ * @generation: number of live updates behind this kernel's image.
  */
 struct luo_state {
 	struct luo_registry *registry;
 	const char *devname;
+	u64 capacity;
+	u64 generation;
 };
 
 extern struct luo_state luo_state;
+extern const struct luo_file_handler luo_memfd_handler;
 
+/* dev.c */
 int luo_dev_init(void);
 void luo_dev_exit(void);
+
+/* session.c */
+int luo_session_create_file(const char *name, struct file **filep);
+int luo_session_retrieve_file(const char *name, struct file **filep);
+
+/* file.c */
+int luo_file_preserve(struct luo_session *s, int fd, u64 token);
+void luo_file_unpreserve_all(struct luo_session *s);
+int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out);
+int luo_file_finish_session(struct luo_session *s);
+extern const struct luo_serialize_ops luo_file_serialize_ops;
+
+/* freeze.c */
+void luo_mutation_begin(void);
+void luo_mutation_end(void);
+void luo_incoming_maybe_release(void);
+int luo_freeze_init(bool test_hooks);
+void luo_freeze_exit(void);
+int luo_test_serialize(void **image, u64 *len);
+void luo_test_thaw(void);
+int luo_test_deserialize(void *image, u64 len);
 
 #endif /* LUO_KERNEL_LUO_H */

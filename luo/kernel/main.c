@@ -4,9 +4,10 @@
  *
  * DOC: Module lifecycle
  *
- * Loading luo creates the session registry (the C++ core) and then the
- * device node, in that order, so that userspace never sees a device whose
- * state is not ready.  Unloading does the reverse.  A module with open
+ * Loading luo creates the session registry (the C++ core), registers the
+ * reboot notifier and then the device node, in that order, so that
+ * userspace never sees a device whose state is not ready.  Unloading does
+ * the reverse.  A module with open
  * session files cannot be unloaded: every session file holds a reference
  * on the module through its file_operations owner.
  *
@@ -30,6 +31,16 @@ module_param(device, charp, 0444);
 MODULE_PARM_DESC(device,
 		 "name of the device node under /dev (default: liveupdate)");
 
+static unsigned long capacity = 256UL << 20;
+module_param(capacity, ulong, 0444);
+MODULE_PARM_DESC(capacity,
+		 "bytes of handover image that sessions and preserved files may reserve; beyond it CREATE_SESSION and PRESERVE_FD fail with ENOSPC (default: 268435456)");
+
+static bool test_hooks;
+module_param(test_hooks, bool, 0444);
+MODULE_PARM_DESC(test_hooks,
+		 "expose debugfs luo/roundtrip, which serializes outgoing sessions and decodes them as incoming ones in the same kernel; for tests only (default: false)");
+
 static int __init luo_init(void)
 {
 	int err;
@@ -38,19 +49,36 @@ static int __init luo_init(void)
 	err = luo_registry_new(&luo_state.registry);
 	if (err)
 		return err;
-	err = luo_dev_init();
-	if (err) {
-		luo_registry_free(luo_state.registry);
-		return err;
+	if (capacity < luo_image_header_cost()) {
+		pr_err("capacity=%lu: below the image header's %llu bytes\n",
+		       capacity, luo_image_header_cost());
+		err = -EINVAL;
+		goto out_registry;
 	}
+	luo_state.capacity = capacity;
+	luo_registry_set_capacity(luo_state.registry,
+				  capacity - luo_image_header_cost());
+	err = luo_freeze_init(test_hooks);
+	if (err)
+		goto out_registry;
+	err = luo_dev_init();
+	if (err)
+		goto out_freeze;
 	pr_info("version %s ready on /dev/%s (handover off)\n", LUO_VERSION,
 		device);
 	return 0;
+
+out_freeze:
+	luo_freeze_exit();
+out_registry:
+	luo_registry_free(luo_state.registry);
+	return err;
 }
 
 static void __exit luo_exit(void)
 {
 	luo_dev_exit();
+	luo_freeze_exit();
 	luo_registry_free(luo_state.registry);
 }
 

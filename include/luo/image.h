@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * image.h - the handover image: what one kernel writes for the next.
+ *
+ * Layout (little endian, every record 8-byte aligned):
+ *
+ *   ImageHeader                         64 bytes
+ *   for each session, in creation order:
+ *     ImageSession                      72 bytes
+ *     for each file, in preservation order:
+ *       ImageFile                       40 bytes
+ *       handler data                    data_len bytes, padded to 8
+ *
+ * The checksum covers the whole image (total_len bytes) with the checksum
+ * field read as zero.  A reader trusts nothing before checking magic, ABI
+ * string, lengths, counts and checksum, and rejects the image as a whole.
+ * The format is versioned by the ABI string: any change to it is a new
+ * string, and an image with another string is rejected.
+ */
+#ifndef LUO_IMAGE_H
+#define LUO_IMAGE_H
+
+#include <luo/registry.h>
+
+namespace luo {
+
+constexpr u64 kImageMagic = 0x3130474d494f554cULL; /* "LUOIMG01" */
+constexpr char kImageAbi[16] = "luo-image-1";
+
+struct ImageHeader {
+	u64 magic;
+	char abi[16];
+	u64 generation; /* incremented by every live update */
+	u64 total_len;  /* bytes of the whole image, header included */
+	u64 checksum;
+	u32 header_len;
+	u32 nsessions;
+	u32 nfiles;
+	u32 flags;
+};
+static_assert(sizeof(ImageHeader) == 64, "image ABI");
+static_assert(__builtin_offsetof(ImageHeader, checksum) == 40, "image ABI");
+
+struct ImageSession {
+	char name[kNameBuf];
+	u32 nfiles;
+	u32 reserved;
+};
+static_assert(sizeof(ImageSession) == 72, "image ABI");
+
+struct ImageFile {
+	u64 token;
+	char handler[kHandlerBuf];
+	u64 data_len;
+};
+static_assert(sizeof(ImageFile) == 40, "image ABI");
+
+constexpr u64 align8(u64 n)
+{
+	return (n + 7) & ~7ULL;
+}
+
+/* Image bytes a session record and a file record take. */
+constexpr u64 kSessionCost = sizeof(ImageSession);
+constexpr u64 file_cost(u64 data_len)
+{
+	return sizeof(ImageFile) + align8(data_len);
+}
+
+/* The checksum of the image format (not cryptographic). */
+u64 image_checksum(const void *buf, u64 len);
+
+} /* namespace luo */
+
+#endif /* LUO_IMAGE_H */

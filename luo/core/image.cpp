@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * image.cpp - freeze and encode outgoing sessions; validate and decode
+ * incoming ones.
+ *
+ * DOC: Serialization
+ *
+ * luo_serialize() runs with the serialize rwsem held for writing (by the
+ * reboot notifier, or by a test or dry run), so no session or file can
+ * change under it.  It first freezes every outgoing file in preservation
+ * order, sessions in creation order; if a freeze fails, the files already
+ * frozen are unfrozen in reverse order and the error is returned.  Then
+ * it writes the image into the destination, which is large enough by
+ * construction (every record's bytes were reserved when it was created),
+ * and allocates nothing.  The header is written last: if anything fails
+ * on the way, the destination is left with an invalid header, never a
+ * valid-looking half image, and every file is unfrozen again.
+ *
+ * DOC: Deserialization
+ *
+ * luo_deserialize() trusts nothing: a first pass checks the header (magic,
+ * ABI string, lengths, checksum) and walks every record within bounds,
+ * checking counts, names and handler names.  A second pass decodes into
+ * incoming sessions, whose files point into the image (which must
+ * therefore outlive them); the registry itself refuses a duplicate name
+ * or a duplicate token in a session, and any failure there removes what
+ * the pass created, so an image is taken whole or not at all.
+ */
+#include <luo/core.h>
+#include <luo/image.h>
+
+namespace luo {
+
+u64 image_checksum(const void *buf, u64 len)
+{
+	const u8 *p = static_cast<const u8 *>(buf);
+	u64 h = 0x9e3779b97f4a7c15ULL ^ len;
+
+	for (u64 i = 0; i + 8 <= len; i += 8) {
+		u64 w;
+
+		__builtin_memcpy(&w, p + i, 8);
+		if (i == __builtin_offsetof(ImageHeader, checksum))
+			w = 0;
+		h ^= w * 0xff51afd7ed558ccdULL;
+		h = (h << 31) | (h >> 33);
+		h *= 0xc4ceb9fe1a85ec53ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+namespace {
+
+/* Bounded reader over the image for the validation and decode passes. */
+class Cursor {
+public:
+	Cursor(const u8 *base, u64 len) : base_(base), len_(len) {}
+	template <typename T> const T *take()
+	{
+		return reinterpret_cast<const T *>(take_bytes(sizeof(T)));
+	}
+	/* n bytes, padded to 8; nullptr if they do not fit. */
+	const u8 *take_bytes(u64 n)
+	{
+		if (n > len_ - off_ || align8(n) > len_ - off_)
+			return nullptr;
+		const u8 *p = base_ + off_;
+		off_ += align8(n);
+		return p;
+	}
+	u64 offset() const { return off_; }
+
+private:
+	const u8 *base_;
+	u64 len_;
+	u64 off_ = 0;
+};
+
+bool handler_valid(const char *h)
+{
+	size_t n = strnlen(h, kHandlerBuf);
+
+	return n > 0 && n < kHandlerBuf;
+}
+
+void set_why(char *why, unsigned long why_len, const char *msg)
+{
+	if (!why || !why_len)
+		return;
+	unsigned long i = 0;
+	for (; msg[i] && i + 1 < why_len; i++)
+		why[i] = msg[i];
+	why[i] = '\0';
+}
+
+} /* namespace */
+
+} /* namespace luo */
+
+using namespace luo;
+
+extern "C" {
+
+unsigned long long luo_session_cost(void)
+{
+	return kSessionCost;
+}
+
+unsigned long long luo_file_cost(unsigned long long data_len)
+{
+	return file_cost(data_len);
+}
+
+unsigned long long luo_image_header_cost(void)
+{
+	return sizeof(ImageHeader);
+}
+
+int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
+		  void *dst, unsigned long long cap,
+		  unsigned long long generation, unsigned long long *used)
+{
+	Registry &reg = *reinterpret_cast<Registry *>(r);
+	FileRec *failed_at = nullptr;
+	int err = 0;
+
+	/* Freeze, in order; remember where it failed to undo the rest. */
+	reg.for_each(Direction::kOutgoing, [&](Session *s) {
+		for (FileRec *f = s->files; f; f = f->next) {
+			err = ops->freeze(f->priv);
+			if (err) {
+				failed_at = f;
+				return false;
+			}
+		}
+		return true;
+	});
+	if (err) {
+		bool undo = false;
+		/* Unfreeze what was frozen, newest first. */
+		reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
+			for (FileRec *f = s->files_tail; f; f = f->prev) {
+				if (f == failed_at) {
+					undo = true;
+					continue;
+				}
+				if (undo)
+					ops->unfreeze(f->priv);
+			}
+			return true;
+		});
+		return err;
+	}
+
+	u8 *out = static_cast<u8 *>(dst);
+	auto *hdr = reinterpret_cast<ImageHeader *>(out);
+	u64 off = sizeof(ImageHeader);
+	u32 nsessions = 0, nfiles = 0;
+
+	if (cap < sizeof(ImageHeader))
+		err = -kENOSPC;
+	else
+		__builtin_memset(hdr, 0, sizeof(*hdr));
+	reg.for_each(Direction::kOutgoing, [&](Session *s) {
+		if (err)
+			return false;
+		if (cap - off < kSessionCost) {
+			err = -kENOSPC;
+			return false;
+		}
+		auto *is = reinterpret_cast<ImageSession *>(out + off);
+		__builtin_memset(is, 0, sizeof(*is));
+		__builtin_memcpy(is->name, s->name, s->name_len);
+		is->nfiles = s->nfiles;
+		off += kSessionCost;
+		nsessions++;
+		for (FileRec *f = s->files; f; f = f->next) {
+			u64 dlen = ops->data_len(f->priv);
+			if (cap - off < file_cost(dlen)) {
+				err = -kENOSPC;
+				return false;
+			}
+			auto *ifile = reinterpret_cast<ImageFile *>(out + off);
+			__builtin_memset(ifile, 0, sizeof(*ifile));
+			ifile->token = f->token;
+			const char *h = ops->handler(f->priv);
+			__builtin_memcpy(ifile->handler, h,
+					 strnlen(h, kHandlerBuf - 1));
+			ifile->data_len = dlen;
+			off += sizeof(ImageFile);
+			err = ops->write_data(f->priv, out + off, dlen);
+			if (err)
+				return false;
+			if (align8(dlen) != dlen)
+				__builtin_memset(out + off + dlen, 0,
+						 align8(dlen) - dlen);
+			off += align8(dlen);
+			nfiles++;
+		}
+		return true;
+	});
+	if (err) {
+		/* Never leave a valid-looking half image behind. */
+		if (cap >= sizeof(ImageHeader))
+			__builtin_memset(hdr, 0, sizeof(*hdr));
+		luo_shim_log(LUO_LOG_ERR, "serialize failed (%d): image invalid",
+			     err);
+		luo_unfreeze_all(r, ops);
+		return err;
+	}
+	hdr->magic = kImageMagic;
+	__builtin_memcpy(hdr->abi, kImageAbi, sizeof(kImageAbi));
+	hdr->generation = generation;
+	hdr->total_len = off;
+	hdr->header_len = sizeof(ImageHeader);
+	hdr->nsessions = nsessions;
+	hdr->nfiles = nfiles;
+	hdr->checksum = image_checksum(out, off);
+	*used = off;
+	return 0;
+}
+
+void luo_unfreeze_all(struct luo_registry *r,
+		      const struct luo_serialize_ops *ops)
+{
+	Registry &reg = *reinterpret_cast<Registry *>(r);
+
+	reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
+		for (FileRec *f = s->files_tail; f; f = f->prev)
+			ops->unfreeze(f->priv);
+		return true;
+	});
+}
+
+int luo_image_check(const void *img, unsigned long long len,
+		    unsigned long long *generation, char *why,
+		    unsigned long why_len)
+{
+	const auto *hdr = static_cast<const ImageHeader *>(img);
+
+	if (len < sizeof(ImageHeader)) {
+		set_why(why, why_len, "image shorter than its header");
+		return -kEINVAL;
+	}
+	if (hdr->magic != kImageMagic) {
+		set_why(why, why_len, "no image (bad magic)");
+		return -kENOENT;
+	}
+	if (!mem_equal(hdr->abi, kImageAbi, sizeof(kImageAbi))) {
+		set_why(why, why_len, "incompatible image ABI version");
+		return -kEINVAL;
+	}
+	if (hdr->header_len != sizeof(ImageHeader) ||
+	    hdr->total_len < sizeof(ImageHeader) || hdr->total_len > len ||
+	    hdr->total_len % 8) {
+		set_why(why, why_len, "bad image lengths");
+		return -kEINVAL;
+	}
+	if (image_checksum(img, hdr->total_len) != hdr->checksum) {
+		set_why(why, why_len, "image checksum mismatch");
+		return -kEINVAL;
+	}
+	if (generation)
+		*generation = hdr->generation;
+	return 0;
+}
+
+int luo_deserialize(struct luo_registry *r, const void *img,
+		    unsigned long long len, char *why, unsigned long why_len)
+{
+	Registry &reg = *reinterpret_cast<Registry *>(r);
+	const auto *hdr = static_cast<const ImageHeader *>(img);
+	int err = luo_image_check(img, len, nullptr, why, why_len);
+
+	if (err)
+		return err;
+	if (reg.count(Direction::kIncoming)) {
+		set_why(why, why_len, "incoming sessions already exist");
+		return -kEBUSY;
+	}
+
+	/* Pass 1: walk every record within bounds; check what it says. */
+	const u8 *base = static_cast<const u8 *>(img);
+	Cursor c(base, hdr->total_len);
+	c.take<ImageHeader>();
+	u32 files_seen = 0;
+	for (u32 i = 0; i < hdr->nsessions; i++) {
+		const auto *is = c.take<ImageSession>();
+		u32 nlen;
+		if (!is || !Registry::check_name(is->name, &nlen).ok()) {
+			set_why(why, why_len, "bad session record");
+			return -kEINVAL;
+		}
+		for (u32 k = 0; k < is->nfiles; k++) {
+			const auto *f = c.take<ImageFile>();
+			if (!f || !handler_valid(f->handler) ||
+			    !c.take_bytes(f->data_len)) {
+				set_why(why, why_len, "bad file record");
+				return -kEINVAL;
+			}
+			files_seen++;
+		}
+	}
+	if (files_seen != hdr->nfiles || c.offset() != hdr->total_len) {
+		set_why(why, why_len, "image counts do not add up");
+		return -kEINVAL;
+	}
+
+	/* Pass 2: build.  Undo everything on failure. */
+	Cursor b(base, hdr->total_len);
+	b.take<ImageHeader>();
+	for (u32 i = 0; i < hdr->nsessions; i++) {
+		const auto *is = b.take<ImageSession>();
+		Result<Session *> res =
+			reg.create(is->name, Direction::kIncoming);
+		if (!res.ok()) {
+			err = res.status().to_kernel();
+			break;
+		}
+		Session *s = res.value();
+		s->lock();
+		for (u32 k = 0; k < is->nfiles && !err; k++) {
+			const auto *f = b.take<ImageFile>();
+			const u8 *data = b.take_bytes(f->data_len);
+			Result<FileRec *> fr = s->file_add(f->token);
+			if (!fr.ok()) {
+				err = fr.status().to_kernel();
+				break;
+			}
+			FileRec *rec = fr.value();
+			__builtin_memcpy(rec->handler, f->handler, kHandlerBuf);
+			rec->handler[kHandlerBuf - 1] = '\0';
+			rec->data = data;
+			rec->data_len = f->data_len;
+		}
+		s->unlock();
+		reg.put(s); /* the registry's reference keeps it */
+		if (err)
+			break;
+	}
+	if (err) {
+		luo_discard_incoming(r);
+		set_why(why, why_len,
+			err == -kEEXIST ? "duplicate session name or token" :
+					  "out of memory while decoding");
+		return err == -kEEXIST ? -kEINVAL : err;
+	}
+	return 0;
+}
+
+void luo_discard_incoming(struct luo_registry *r)
+{
+	Registry &reg = *reinterpret_cast<Registry *>(r);
+	Session *s;
+
+	/* Remove one at a time: remove() must not run inside for_each(). */
+	do {
+		s = nullptr;
+		reg.for_each(Direction::kIncoming, [&](Session *it) {
+			s = it;
+			reg.get(s);
+			return false;
+		});
+		if (s) {
+			reg.remove(s);
+			reg.put(s);
+		}
+	} while (s);
+}
+
+} /* extern "C" */

@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * luo_session_test.c - the ioctl ABI of /dev/liveupdate through the real
+ * syscalls, in the test VM (kselftest harness; run by scripts/vm-test.sh
+ * with luo.ko loaded as test_hooks=1).
+ *
+ * Covers the dispatch rules and the errno table of every command, session
+ * and file lifetime, the size freeze of a preserved memfd, scale (2000
+ * sessions, 500 files), capacity (ENOSPC), and the incoming side through
+ * the debugfs round trip (serialize, thaw, decode in the same kernel).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/liveupdate.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define DEV "/dev/liveupdate"
+#define ROUNDTRIP "/sys/kernel/debug/luo/roundtrip"
+#define KO "/lib/modules/luo.ko"
+
+static int create_session(int dev, const char *name)
+{
+	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
+
+	snprintf((char *)a.name, sizeof(a.name), "%s", name);
+	if (ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &a))
+		return -errno;
+	return a.fd;
+}
+
+static int retrieve_session(int dev, const char *name)
+{
+	struct liveupdate_ioctl_retrieve_session a = { .size = sizeof(a) };
+
+	snprintf((char *)a.name, sizeof(a.name), "%s", name);
+	if (ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &a))
+		return -errno;
+	return a.fd;
+}
+
+static int preserve(int s, int fd, __u64 token)
+{
+	struct liveupdate_session_preserve_fd a = {
+		.size = sizeof(a), .fd = fd, .token = token,
+	};
+
+	return ioctl(s, LIVEUPDATE_SESSION_PRESERVE_FD, &a) ? -errno : 0;
+}
+
+static int retrieve_fd(int s, __u64 token)
+{
+	struct liveupdate_session_retrieve_fd a = {
+		.size = sizeof(a), .token = token,
+	};
+
+	if (ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &a))
+		return -errno;
+	return a.fd;
+}
+
+static int finish(int s)
+{
+	struct liveupdate_session_finish a = { .size = sizeof(a) };
+
+	return ioctl(s, LIVEUPDATE_SESSION_FINISH, &a) ? -errno : 0;
+}
+
+static int sh(const char *cmd)
+{
+	int st = system(cmd);
+
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int memfd_with(const char *data, size_t len, unsigned int flags)
+{
+	int fd = memfd_create("luo-test", flags);
+
+	if (fd < 0)
+		return -errno;
+	if (len && write(fd, data, len) != (ssize_t)len)
+		return -errno;
+	return fd;
+}
+
+static int roundtrip(void)
+{
+	int fd = open(ROUNDTRIP, O_WRONLY);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+FIXTURE(dev) {
+	int dev;
+};
+
+FIXTURE_SETUP(dev)
+{
+	self->dev = open(DEV, O_RDWR);
+	ASSERT_LE(0, self->dev);
+}
+
+FIXTURE_TEARDOWN(dev)
+{
+	close(self->dev);
+}
+
+/* ---- dispatch rules ---------------------------------------------------- */
+
+TEST_F(dev, unknown_nr_is_einval)
+{
+	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
+	int s;
+
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(0xBA, 0x02), &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(0xBA, 0x40), &a));
+	EXPECT_EQ(EINVAL, errno);
+	s = create_session(self->dev, "nr");
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-1, ioctl(s, _IO(0xBA, 0x44), &a));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(s, _IO(0xBA, 0x00), &a));
+	EXPECT_EQ(EINVAL, errno);
+	close(s);
+}
+
+TEST_F(dev, bad_pointer_is_efault)
+{
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_F(dev, other_command_word_is_enotty)
+{
+	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
+	int s;
+
+	strcpy((char *)a.name, "tty");
+	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(0xBA, 0x00,
+					     struct liveupdate_ioctl_create_session),
+			    &a));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->dev, _IO(0xBB, 0x00), &a));
+	EXPECT_EQ(ENOTTY, errno);
+	s = create_session(self->dev, "tty");
+	ASSERT_LE(0, s); /* nothing was created by the refused calls */
+	EXPECT_EQ(-1, ioctl(s, _IOR(0xBA, 0x43, int), &a));
+	EXPECT_EQ(ENOTTY, errno);
+	close(s);
+}
+
+TEST_F(dev, size_rules)
+{
+	struct {
+		struct liveupdate_ioctl_create_session a;
+		char extra[16];
+	} big;
+	struct liveupdate_session_get_name gn;
+	int s;
+
+	memset(&big, 0, sizeof(big));
+	strcpy((char *)big.a.name, "sz");
+	big.a.size = sizeof(big.a) - 1;
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &big));
+	EXPECT_EQ(EINVAL, errno);
+	big.a.size = sizeof(big);
+	big.extra[3] = 1;
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &big));
+	EXPECT_EQ(E2BIG, errno);
+	big.extra[3] = 0;
+	big.a.fd = -7;
+	ASSERT_EQ(0, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &big));
+	s = big.a.fd;
+	EXPECT_LE(0, s);
+	/* The reply fills min(size, struct) bytes: the extra stays zero. */
+	for (int i = 0; i < 16; i++)
+		EXPECT_EQ(0, big.extra[i]);
+	memset(&gn, 0xff, sizeof(gn));
+	gn.size = 8; /* below the struct: EINVAL, nothing written */
+	gn.reserved = 0;
+	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_GET_NAME, &gn));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0xff, gn.name[0]);
+	close(s);
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+TEST_F(dev, create_session_fd)
+{
+	char link[128], path[64];
+	ssize_t n;
+	int s;
+
+	s = create_session(self->dev, "vm-1");
+	ASSERT_LE(0, s);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(s, F_GETFD) & FD_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s);
+	n = readlink(path, link, sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	EXPECT_STREQ("anon_inode:[luo_session] vm-1", link);
+	close(s);
+}
+
+TEST_F(dev, session_names)
+{
+	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
+	char name63[64];
+	int s;
+
+	EXPECT_EQ(-EINVAL, create_session(self->dev, ""));
+	memset(a.name, 'x', sizeof(a.name));
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &a));
+	EXPECT_EQ(EINVAL, errno);
+	memset(name63, 'n', 63);
+	name63[63] = '\0';
+	s = create_session(self->dev, name63);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-EEXIST, create_session(self->dev, name63));
+	close(s);
+	/* Closed: the name is free again. */
+	s = create_session(self->dev, name63);
+	EXPECT_LE(0, s);
+	close(s);
+}
+
+TEST_F(dev, get_name)
+{
+	struct liveupdate_session_get_name gn = { .size = sizeof(gn) };
+	int s = create_session(self->dev, "named");
+
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, ioctl(s, LIVEUPDATE_SESSION_GET_NAME, &gn));
+	EXPECT_STREQ("named", (char *)gn.name);
+	gn.reserved = 1;
+	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_GET_NAME, &gn));
+	EXPECT_EQ(EINVAL, errno);
+	close(s);
+}
+
+TEST_F(dev, sessions_survive_closing_the_device)
+{
+	int s = create_session(self->dev, "outlives");
+
+	ASSERT_LE(0, s);
+	close(self->dev);
+	self->dev = open(DEV, O_RDWR);
+	ASSERT_LE(0, self->dev);
+	EXPECT_EQ(-EEXIST, create_session(self->dev, "outlives"));
+	close(s);
+}
+
+TEST_F(dev, wrong_kind_of_session_is_einval)
+{
+	int s = create_session(self->dev, "kind");
+	struct liveupdate_session_retrieve_fd r = { .size = sizeof(r) };
+
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-1, ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &r));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-EINVAL, finish(s));
+	close(s);
+}
+
+TEST_F(dev, retrieve_unknown_session_is_enoent)
+{
+	EXPECT_EQ(-ENOENT, retrieve_session(self->dev, "nobody"));
+	EXPECT_EQ(-EINVAL, retrieve_session(self->dev, ""));
+}
+
+/* Room for a few thousand descriptors (the default limit is 1024). */
+static void raise_nofile(void)
+{
+	struct rlimit rl = { .rlim_cur = 8192, .rlim_max = 8192 };
+
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+TEST_F(dev, two_thousand_sessions)
+{
+	static int fds[2000];
+	char name[32];
+	int i;
+
+	raise_nofile();
+	for (i = 0; i < 2000; i++) {
+		snprintf(name, sizeof(name), "many-%d", i);
+		fds[i] = create_session(self->dev, name);
+		ASSERT_LE(0, fds[i]) TH_LOG("session %d: %d", i, fds[i]);
+	}
+	EXPECT_EQ(-EEXIST, create_session(self->dev, "many-1234"));
+	for (i = 0; i < 2000; i++)
+		close(fds[i]);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+TEST_F(dev, preserve_errors)
+{
+	int s = create_session(self->dev, "files");
+	int t = create_session(self->dev, "files2");
+	int m = memfd_with("abc", 3, 0);
+	int null = open("/dev/null", O_RDWR);
+	int d;
+
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, t);
+	ASSERT_LE(0, m);
+	EXPECT_EQ(0, preserve(s, m, 1));
+	EXPECT_EQ(-EEXIST, preserve(s, m, 1));
+	EXPECT_EQ(-EBUSY, preserve(s, m, 2));
+	d = dup(m);
+	EXPECT_EQ(-EBUSY, preserve(s, d, 3));
+	EXPECT_EQ(-EBUSY, preserve(t, m, 1));
+	EXPECT_EQ(-EBADF, preserve(s, 9999, 4));
+	EXPECT_EQ(-EBADF, preserve(s, -1, 4));
+	EXPECT_EQ(-ENOENT, preserve(s, null, 5));
+	EXPECT_EQ(-ENOENT, preserve(s, s, 6)); /* a session is no memfd */
+	close(d);
+	close(m);
+	close(null);
+	close(t);
+	close(s);
+}
+
+TEST_F(dev, hugetlb_memfd_is_refused)
+{
+	int s = create_session(self->dev, "huge");
+	int m = memfd_create("huge", MFD_HUGETLB);
+
+	ASSERT_LE(0, s);
+	if (m < 0)
+		SKIP(close(s); return, "no hugetlb memfd here");
+	EXPECT_EQ(-ENOENT, preserve(s, m, 1));
+	close(m);
+	close(s);
+}
+
+TEST_F(dev, preserved_memfd_size_is_frozen)
+{
+	int s = create_session(self->dev, "freeze");
+	int m = memfd_with("0123456789", 10, MFD_ALLOW_SEALING);
+	char buf[4];
+
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK));
+	ASSERT_EQ(0, preserve(s, m, 7));
+	/* Inside the size: fine. */
+	EXPECT_EQ(2, pwrite(m, "ab", 2, 3));
+	EXPECT_EQ(4, pread(m, buf, 4, 2));
+	EXPECT_EQ(0, memcmp(buf, "2ab5", 4));
+	/* Growing or shrinking: refused. */
+	EXPECT_EQ(-1, ftruncate(m, 4096));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, ftruncate(m, 2));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, pwrite(m, "z", 1, 10));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, fallocate(m, 0, 0, 8192));
+	EXPECT_EQ(EPERM, errno);
+	/* Closing the session gives it back, with exactly its own seals. */
+	close(s);
+	EXPECT_EQ(F_SEAL_SHRINK, fcntl(m, F_GET_SEALS));
+	EXPECT_EQ(0, ftruncate(m, 4096));
+	EXPECT_EQ(-1, ftruncate(m, 2));
+	close(m);
+}
+
+TEST_F(dev, caller_may_close_its_fd)
+{
+	int s = create_session(self->dev, "ref");
+	int m = memfd_with("kept", 4, 0);
+
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, preserve(s, m, 1));
+	close(m);
+	/* Still luo's: a new memfd is another file and is accepted. */
+	m = memfd_with("x", 1, 0);
+	EXPECT_EQ(0, preserve(s, m, 2));
+	close(m);
+	close(s);
+}
+
+TEST_F(dev, five_hundred_files)
+{
+	int s = create_session(self->dev, "wide");
+	int i;
+
+	ASSERT_LE(0, s);
+	for (i = 0; i < 500; i++) {
+		int m = memfd_with("p", 1, 0);
+
+		ASSERT_LE(0, m);
+		ASSERT_EQ(0, preserve(s, m, 1000 + i)) TH_LOG("file %d", i);
+		close(m);
+	}
+	close(s);
+}
+
+/* ---- capacity: the module is reloaded with a small one ------------------- */
+
+TEST(capacity_is_enospc_at_the_ioctl)
+{
+	int dev, s, m, i, n = 0;
+
+	ASSERT_EQ(0, sh("rmmod luo && insmod " KO " capacity=4096"));
+	dev = open(DEV, O_RDWR);
+	ASSERT_LE(0, dev);
+	s = create_session(dev, "small");
+	ASSERT_LE(0, s);
+	m = memfd_with(NULL, 0, 0);
+	ASSERT_EQ(0, ftruncate(m, 8192));
+	EXPECT_EQ(-ENOSPC, preserve(s, m, 1));
+	/* Nothing was preserved: the same memfd can grow again. */
+	EXPECT_EQ(0, ftruncate(m, 100));
+	EXPECT_EQ(0, preserve(s, m, 1));
+	close(m);
+	close(s);
+	/* Sessions reserve room too: 72 bytes each. */
+	int fds[64];
+	for (i = 0; i < 64; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "c%d", i);
+		fds[i] = create_session(dev, name);
+		if (fds[i] < 0) {
+			EXPECT_EQ(-ENOSPC, fds[i]);
+			break;
+		}
+		n++;
+	}
+	EXPECT_LT(10, n);
+	EXPECT_GT(64, n);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	close(dev);
+	ASSERT_EQ(0, sh("rmmod luo && insmod " KO " test_hooks=1"));
+}
+
+/* ---- incoming sessions through the debugfs round trip -------------------- */
+
+TEST_F(dev, incoming_round_trip)
+{
+	char data[3 * 4096 + 100], got[sizeof(data)];
+	struct stat st1, st2;
+	int s, in, m, m2, r, r2;
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 + 1);
+	s = create_session(self->dev, "rt");
+	ASSERT_LE(0, s);
+	m = memfd_with(data, sizeof(data), MFD_ALLOW_SEALING);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, fcntl(m, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK));
+	ASSERT_EQ(1234, lseek(m, 1234, SEEK_SET));
+	ASSERT_EQ(0, preserve(s, m, 0x1A));
+	m2 = memfd_with(NULL, 0, 0); /* an empty one too */
+	ASSERT_EQ(0, preserve(s, m2, 0x2B));
+	ASSERT_EQ(0, roundtrip());
+	/* Once is enough: a second decode while incoming exist is EBUSY. */
+	EXPECT_EQ(-EBUSY, roundtrip());
+
+	in = retrieve_session(self->dev, "rt");
+	ASSERT_LE(0, in);
+	EXPECT_EQ(-EINVAL, retrieve_session(self->dev, "rt"));
+	EXPECT_EQ(-EINVAL, preserve(in, m, 9));
+	EXPECT_EQ(-ENOENT, retrieve_fd(in, 0x99));
+
+	r = retrieve_fd(in, 0x1A);
+	ASSERT_LE(0, r);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(r, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(0, fstat(r, &st1));
+	EXPECT_EQ((off_t)sizeof(data), st1.st_size);
+	EXPECT_EQ(1234, lseek(r, 0, SEEK_CUR));
+	EXPECT_EQ(F_SEAL_WRITE | F_SEAL_SHRINK, fcntl(r, F_GET_SEALS));
+	ASSERT_EQ((ssize_t)sizeof(got), pread(r, got, sizeof(got), 0));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+	/* A repeat gives another fd of the same file. */
+	r2 = retrieve_fd(in, 0x1A);
+	ASSERT_LE(0, r2);
+	ASSERT_EQ(0, fstat(r2, &st2));
+	EXPECT_EQ(st1.st_ino, st2.st_ino);
+	EXPECT_NE(r, r2);
+	/* Retrieved and not finished: cannot be preserved again. */
+	EXPECT_EQ(-EBUSY, preserve(s, r, 0x3C));
+
+	EXPECT_EQ(0, finish(in));
+	EXPECT_EQ(-ENOENT, retrieve_fd(in, 0x2B));
+	/* Finished: an ordinary memfd, which a new session may preserve. */
+	EXPECT_EQ(0, preserve(s, r, 0x3C));
+	close(in);
+	EXPECT_EQ(-ENOENT, retrieve_session(self->dev, "rt"));
+	close(r);
+	close(r2);
+	close(m);
+	close(m2);
+	close(s);
+}
+
+TEST_F(dev, close_finishes_implicitly)
+{
+	int s = create_session(self->dev, "imp");
+	int m = memfd_with("data", 4, 0);
+	int in, r;
+
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, preserve(s, m, 5));
+	ASSERT_EQ(0, roundtrip());
+	close(s);
+	in = retrieve_session(self->dev, "imp");
+	ASSERT_LE(0, in);
+	r = retrieve_fd(in, 5);
+	ASSERT_LE(0, r);
+	close(in);	/* implicit FINISH */
+	EXPECT_EQ(-ENOENT, retrieve_session(self->dev, "imp"));
+	/* The restored memfd lives on as an ordinary file. */
+	EXPECT_EQ(0, ftruncate(r, 1 << 20));
+	close(r);
+	close(m);
+}
+
+TEST_HARNESS_MAIN
