@@ -251,7 +251,7 @@ struct luo_finish_ops {
  * Otherwise every file is finished, newest first, and its record freed;
  * the session is marked finished.
  *
- * Return: 0 or -EBUSY.
+ * Return: 0, -EBUSY, or -EINVAL for an outgoing session.
  */
 int luo_session_finish(struct luo_session *s, const struct luo_finish_ops *ops);
 

@@ -278,6 +278,9 @@ int luo_session_finish(luo_session *sess, const luo_finish_ops *ops)
 	Session *s = S(sess);
 
 	s->assert_held();
+	/* Outgoing files are unpreserved by close, never finished. */
+	if (s->dir != Direction::kIncoming)
+		return -luo::kEINVAL;
 	for (FileRec *f = s->files; f; f = f->next)
 		if (!ops->can_finish(F(f)))
 			return -luo::kEBUSY;

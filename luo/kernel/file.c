@@ -95,6 +95,27 @@ static const struct luo_file_handler *luo_handler_by_name(const char *name)
  */
 int luo_file_preserve(struct luo_session *s, int fd, u64 token)
 {
+	struct file *file = fget(fd);
+	int err;
+
+	err = luo_file_preserve_file(s, file, token);
+	if (file)
+		fput(file);
+	return err;
+}
+
+/**
+ * luo_file_preserve_file() - PRESERVE_FD of a file the caller holds.
+ * @s: the session; the caller holds the serialize rwsem for reading.
+ * @file: the file, or NULL for a bad descriptor; luo takes its own
+ *	reference.
+ * @token: the caller's name for it.
+ *
+ * Return: as luo_file_preserve().
+ */
+int luo_file_preserve_file(struct luo_session *s, struct file *file,
+			   u64 token)
+{
 	struct luo_registry *r = luo_state.registry;
 	struct luo_file_rec *rec;
 	struct luo_file *lf;
@@ -106,16 +127,16 @@ int luo_file_preserve(struct luo_session *s, int fd, u64 token)
 		err = -EEXIST;
 		goto out_unlock;
 	}
+	if (!file) {
+		err = -EBADF;
+		goto out_unlock;
+	}
 	lf = kzalloc(sizeof(*lf), GFP_KERNEL_ACCOUNT);
 	if (!lf) {
 		err = -ENOMEM;
 		goto out_unlock;
 	}
-	lf->file = fget(fd);
-	if (!lf->file) {
-		err = -EBADF;
-		goto out_free;
-	}
+	lf->file = get_file(file);
 	lf->inode = file_inode(lf->file);
 	lf->h = luo_handler_for_file(lf->file);
 	if (!lf->h) {
@@ -148,7 +169,6 @@ out_release:
 	luo_preserved_release(lf);
 out_fput:
 	fput(lf->file);
-out_free:
 	kfree(lf);
 out_unlock:
 	luo_session_unlock(s);

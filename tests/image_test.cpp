@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * image_test.cpp - host tests of serialization, decoding, finish and the
+ * handover capacity (luo/core/image.cpp, capi.cpp), with fake files.
+ */
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <luo/core.h>
+#include <luo/image.h>
+
+#include "host_shim.h"
+
+namespace {
+
+/* A fake preserved file: its data is a string. */
+struct FakeFile {
+	std::string data;
+	int freeze_err = 0;
+	int frozen = 0;
+	bool can_finish = true;
+	int finished = 0;
+	std::vector<std::string> *log = nullptr;
+	std::string name;
+};
+
+int fake_freeze(void *p)
+{
+	auto *f = static_cast<FakeFile *>(p);
+	if (f->log)
+		f->log->push_back("freeze " + f->name);
+	if (f->freeze_err)
+		return f->freeze_err;
+	f->frozen++;
+	return 0;
+}
+
+void fake_unfreeze(void *p)
+{
+	auto *f = static_cast<FakeFile *>(p);
+	if (f->log)
+		f->log->push_back("unfreeze " + f->name);
+	f->frozen--;
+}
+
+const char *fake_handler(void *)
+{
+	return "fake-v1";
+}
+
+unsigned long long fake_len(void *p)
+{
+	return static_cast<FakeFile *>(p)->data.size();
+}
+
+int fake_write(void *p, void *dst, unsigned long long len)
+{
+	memcpy(dst, static_cast<FakeFile *>(p)->data.data(), len);
+	return 0;
+}
+
+const luo_serialize_ops kOps = {fake_freeze, fake_unfreeze, fake_handler,
+				fake_len, fake_write};
+
+class ImageTest : public ::testing::Test {
+protected:
+	void SetUp() override { ASSERT_EQ(0, luo_registry_new(&r)); }
+	void TearDown() override
+	{
+		luo_discard_incoming(r);
+		for (luo_session *s : out) {
+			luo_session_remove(r, s);
+			luo_session_put(r, s);
+		}
+		luo_registry_free(r);
+	}
+	luo_session *session(const char *name)
+	{
+		char buf[64] = {};
+		strncpy(buf, name, 63);
+		luo_session *s = nullptr;
+		EXPECT_EQ(0, luo_session_create(r, buf, LUO_OUTGOING, &s));
+		out.push_back(s);
+		return s;
+	}
+	void add(luo_session *s, unsigned long long token, FakeFile *f)
+	{
+		luo_file_rec *rec;
+		luo_session_lock(s);
+		ASSERT_EQ(0, luo_file_add(s, token, &rec));
+		luo_file_set_priv(rec, f);
+		luo_session_unlock(s);
+	}
+	std::vector<unsigned char> serialize(int *err = nullptr)
+	{
+		std::vector<unsigned char> img(1 << 16);
+		unsigned long long used = 0;
+		int e = luo_serialize(r, &kOps, img.data(), img.size(), 7,
+				      &used);
+		if (err)
+			*err = e;
+		else
+			EXPECT_EQ(0, e);
+		img.resize(e ? 0 : used);
+		return img;
+	}
+	luo_registry *r = nullptr;
+	std::vector<luo_session *> out;
+};
+
+TEST_F(ImageTest, EmptyImageRoundTrips)
+{
+	auto img = serialize();
+	ASSERT_EQ(img.size(), luo_image_header_cost());
+	unsigned long long gen = 0;
+	EXPECT_EQ(0, luo_image_check(img.data(), img.size(), &gen, nullptr, 0));
+	EXPECT_EQ(7u, gen);
+	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+}
+
+TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
+{
+	FakeFile a{"hello"}, b{""}, c{std::string(1000, 'z')};
+	luo_session *s1 = session("one");
+	session("empty");
+	luo_session *s3 = session("three");
+	add(s1, 1, &a);
+	add(s1, 2, &b);
+	add(s3, 0xffffffffffffffffULL, &c);
+
+	auto img = serialize();
+	EXPECT_EQ(img.size(), luo_image_header_cost() + 3 * luo_session_cost() +
+				      luo_file_cost(5) + luo_file_cost(0) +
+				      luo_file_cost(1000));
+	EXPECT_EQ(1, a.frozen);
+	luo_unfreeze_all(r, &kOps);
+	EXPECT_EQ(0, a.frozen);
+
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	EXPECT_EQ(3u, luo_registry_count(r, LUO_INCOMING));
+	char name[64] = "one";
+	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
+	ASSERT_NE(nullptr, in);
+	luo_session_lock(in);
+	EXPECT_EQ(2u, luo_session_nfiles(in));
+	luo_file_rec *f = luo_file_find(in, 1);
+	ASSERT_NE(nullptr, f);
+	EXPECT_STREQ("fake-v1", luo_file_handler(f));
+	ASSERT_EQ(5u, luo_file_data_len(f));
+	EXPECT_EQ(0, memcmp("hello", luo_file_data(f), 5));
+	EXPECT_EQ(0, luo_file_retrieve_status(f));
+	EXPECT_EQ(0u, luo_file_data_len(luo_file_find(in, 2)));
+	luo_session_unlock(in);
+	luo_session_put(r, in);
+	strcpy(name, "three");
+	in = luo_session_lookup(r, name, LUO_INCOMING);
+	ASSERT_NE(nullptr, in);
+	luo_session_lock(in);
+	f = luo_file_find(in, 0xffffffffffffffffULL);
+	ASSERT_NE(nullptr, f);
+	EXPECT_EQ(std::string(1000, 'z'),
+		  std::string((const char *)luo_file_data(f), 1000));
+	luo_session_unlock(in);
+	luo_session_put(r, in);
+	/* A second decode while incoming sessions exist is refused. */
+	EXPECT_EQ(-EBUSY,
+		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+}
+
+TEST_F(ImageTest, FreezeFailureUnfreezesTheOthersNewestFirst)
+{
+	std::vector<std::string> log;
+	FakeFile a{"a"}, b{"b"}, c{"c"}, d{"d"};
+	a.log = b.log = c.log = d.log = &log;
+	a.name = "a", b.name = "b", c.name = "c", d.name = "d";
+	c.freeze_err = -EIO;
+	luo_session *s1 = session("s1");
+	luo_session *s2 = session("s2");
+	add(s1, 1, &a);
+	add(s1, 2, &b);
+	add(s2, 1, &c);
+	add(s2, 2, &d);
+	int err = 0;
+	serialize(&err);
+	EXPECT_EQ(-EIO, err);
+	std::vector<std::string> want = {"freeze a", "freeze b", "freeze c",
+					 "unfreeze b", "unfreeze a"};
+	EXPECT_EQ(want, log);
+	EXPECT_EQ(0, a.frozen + b.frozen + d.frozen);
+}
+
+TEST_F(ImageTest, TooSmallDestinationLeavesNoValidHeader)
+{
+	FakeFile a{std::string(100, 'x')};
+	add(session("s"), 1, &a);
+	std::vector<unsigned char> img(128, 0xAA);
+	unsigned long long used = 0;
+	EXPECT_EQ(-ENOSPC,
+		  luo_serialize(r, &kOps, img.data(), img.size(), 1, &used));
+	EXPECT_EQ(-ENOENT,
+		  luo_image_check(img.data(), img.size(), nullptr, nullptr, 0));
+	EXPECT_EQ(0, a.frozen);
+}
+
+/* Every single flipped byte of an image is caught, and decodes nothing. */
+TEST_F(ImageTest, AnyCorruptionIsRejectedWhole)
+{
+	FakeFile a{"payload-1"}, b{"payload-22"};
+	luo_session *s = session("victim");
+	add(s, 1, &a);
+	add(s, 2, &b);
+	auto img = serialize();
+	luo_unfreeze_all(r, &kOps);
+	for (size_t i = 0; i < img.size(); i++) {
+		auto bad = img;
+		bad[i] ^= 0x40;
+		char why[64] = "";
+		EXPECT_NE(0, luo_deserialize(r, bad.data(), bad.size(), why,
+					     sizeof(why)))
+			<< "byte " << i;
+		EXPECT_NE('\0', why[0]);
+		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	}
+	/* Truncated. */
+	for (size_t len : {size_t(0), size_t(8), size_t(63), img.size() - 8})
+		EXPECT_NE(0, luo_deserialize(r, img.data(), len, nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+}
+
+TEST_F(ImageTest, IncompatibleAbiIsRejected)
+{
+	auto img = serialize();
+	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	hdr->abi[10] = '9';
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	char why[64];
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_STREQ("incompatible image ABI version", why);
+}
+
+/* A well-formed image with a duplicate name is refused, whole. */
+TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
+{
+	FakeFile a{"x"};
+	add(session("dup"), 1, &a);
+	session("other");
+	auto img = serialize();
+	auto *s2 = reinterpret_cast<luo::ImageSession *>(
+		img.data() + sizeof(luo::ImageHeader) + luo::kSessionCost +
+		luo::file_cost(1));
+	ASSERT_STREQ("other", s2->name);
+	strcpy(s2->name, "dup");
+	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	char why[64];
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+}
+
+int can_finish_cb(luo_file_rec *f)
+{
+	return static_cast<FakeFile *>(luo_file_priv(f))->can_finish;
+}
+
+void finish_cb(luo_file_rec *f)
+{
+	static_cast<FakeFile *>(luo_file_priv(f))->finished++;
+}
+
+TEST_F(ImageTest, FinishIsAllOrNothing)
+{
+	FakeFile a{"1"}, b{"2"};
+	luo_session *s = session("fin");
+	add(s, 1, &a);
+	add(s, 2, &b);
+	luo_finish_ops ops = {can_finish_cb, finish_cb};
+	/* Outgoing sessions are never finished. */
+	luo_session_lock(s);
+	EXPECT_EQ(-EINVAL, luo_session_finish(s, &ops));
+	luo_session_unlock(s);
+	/* Make it incoming through a round trip. */
+	auto img = serialize();
+	luo_unfreeze_all(r, &kOps);
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	char name[64] = "fin";
+	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
+	ASSERT_NE(nullptr, in);
+	luo_session_lock(in);
+	luo_file_set_priv(luo_file_find(in, 1), &a);
+	luo_file_set_priv(luo_file_find(in, 2), &b);
+	luo_session_unlock(in);
+	luo_session_put(r, in);
+	s = in;
+	b.can_finish = false;
+	luo_session_lock(s);
+	EXPECT_EQ(-EBUSY, luo_session_finish(s, &ops));
+	EXPECT_EQ(0, a.finished + b.finished);
+	EXPECT_EQ(2u, luo_session_nfiles(s));
+	EXPECT_FALSE(luo_session_finished(s));
+	b.can_finish = true;
+	EXPECT_EQ(0, luo_session_finish(s, &ops));
+	EXPECT_EQ(1, a.finished);
+	EXPECT_EQ(1, b.finished);
+	EXPECT_EQ(0u, luo_session_nfiles(s));
+	EXPECT_TRUE(luo_session_finished(s));
+	luo_session_unlock(s);
+}
+
+TEST_F(ImageTest, TokensAreUniquePerSession)
+{
+	luo_session *s = session("tok");
+	luo_session *t = session("tok2");
+	luo_file_rec *rec;
+	luo_session_lock(s);
+	EXPECT_EQ(0, luo_file_add(s, 5, &rec));
+	EXPECT_EQ(-EEXIST, luo_file_add(s, 5, &rec));
+	luo_session_unlock(s);
+	luo_session_lock(t);
+	EXPECT_EQ(0, luo_file_add(t, 5, &rec));
+	luo_session_unlock(t);
+}
+
+TEST(Capacity, ReserveIsENOSPCBeyondTheCapacity)
+{
+	luo_registry *r;
+	ASSERT_EQ(0, luo_registry_new(&r));
+	luo_registry_set_capacity(r, 100);
+	EXPECT_EQ(0, luo_registry_reserve(r, 60));
+	EXPECT_EQ(-ENOSPC, luo_registry_reserve(r, 41));
+	EXPECT_EQ(0, luo_registry_reserve(r, 40));
+	EXPECT_EQ(100u, luo_registry_reserved(r));
+	EXPECT_EQ(-ENOSPC, luo_registry_reserve(r, ~0ULL));
+	luo_registry_release(r, 100);
+	EXPECT_EQ(0u, luo_registry_reserved(r));
+	luo_registry_free(r);
+}
+
+} // namespace
