@@ -136,8 +136,9 @@ static void session_errnos(struct kunit *test)
 	/* Outgoing files are never finished, only unpreserved by close. */
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	close_all(f, 5);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.registry,
-						 LUO_OUTGOING), 0UL);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_OUTGOING),
+			0UL);
 	KUNIT_EXPECT_EQ(test, luo_registry_reserved(luo_state.registry), 0ULL);
 }
 
@@ -161,8 +162,9 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f[1]));
 	KUNIT_ASSERT_EQ(test, preserve(f[0], f[1], 42), 0);
 	KUNIT_ASSERT_EQ(test, roundtrip(), 0);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.registry,
-						 LUO_INCOMING), 1UL);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_INCOMING),
+			1UL);
 
 	KUNIT_ASSERT_EQ(test, session_retrieve("kunit-rt", &f[2]), 0);
 	KUNIT_EXPECT_EQ(test, session_retrieve("kunit-rt", &f[3]), -EINVAL);
@@ -181,8 +183,9 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
 
 	/* Closing the incoming session finishes it; the image is freed. */
 	close_all(f, 5);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.registry,
-						 LUO_INCOMING), 0UL);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_INCOMING),
+			0UL);
 }
 
 /* ---- luo_freeze --------------------------------------------------------- */
@@ -201,7 +204,7 @@ static int inflight_fn(void *data)
 
 	luo_mutation_begin();
 	complete(&in->entered);
-	msleep(300);	/* serialization starts meanwhile, and must wait */
+	msleep(300); /* serialization starts meanwhile, and must wait */
 	in->err = luo_session_create_file(buf, &in->session);
 	WRITE_ONCE(in->done, true);
 	luo_mutation_end();
@@ -247,7 +250,7 @@ static int blocked_fn(void *data)
 	WRITE_ONCE(b->entered, true);
 	luo_mutation_end();
 	while (!kthread_should_stop())
-		msleep(10);
+		msleep(20);
 	return 0;
 }
 
@@ -345,12 +348,15 @@ static void hammer_while_serializing(struct kunit *test)
 		total += h[i].rounds;
 	}
 	flush_delayed_fput();
-	kunit_info(test, "%lu serializations, %lu create/preserve/close rounds in %d s\n",
-		   serialized, total, HAMMER_SECONDS);
+	kunit_info(
+		test,
+		"%lu serializations, %lu create/preserve/close rounds in %d s\n",
+		serialized, total, HAMMER_SECONDS);
 	KUNIT_EXPECT_GT(test, serialized, 10UL);
 	KUNIT_EXPECT_GT(test, total, 10UL);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.registry,
-						 LUO_OUTGOING), 0UL);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_OUTGOING),
+			0UL);
 	KUNIT_EXPECT_EQ(test, luo_registry_reserved(luo_state.registry), 0ULL);
 }
 

@@ -131,7 +131,6 @@ const char *luo_session_name(const struct luo_session *s);
  */
 enum luo_dir luo_session_dir(const struct luo_session *s);
 
-
 /* ---- handover capacity ------------------------------------------------ */
 
 /**

@@ -31,7 +31,7 @@ struct ImageHeader {
 	u64 magic;
 	char abi[16];
 	u64 generation; /* incremented by every live update */
-	u64 total_len;  /* bytes of the whole image, header included */
+	u64 total_len;	/* bytes of the whole image, header included */
 	u64 checksum;
 	u32 header_len;
 	u32 nsessions;

@@ -74,7 +74,7 @@ struct Session {
 	u32 hash;
 	Direction dir;
 	bool retrieved; /* incoming: handed out by RETRIEVE_SESSION */
-	bool finished;  /* incoming: FINISH done, files released */
+	bool finished;	/* incoming: FINISH done, files released */
 	void *priv;
 	u64 reserved; /* handover bytes of the session record */
 	u32 nfiles;
@@ -148,7 +148,10 @@ public:
 	 */
 	void set_capacity(u64 bytes) { capacity_ = bytes; }
 	u64 capacity() const { return capacity_; }
-	u64 reserved() const { return __atomic_load_n(&used_, __ATOMIC_RELAXED); }
+	u64 reserved() const
+	{
+		return __atomic_load_n(&used_, __ATOMIC_RELAXED);
+	}
 	Status reserve(u64 bytes);
 	void release(u64 bytes);
 

@@ -194,8 +194,7 @@ void luo_session_set_reserved(luo_session *s, unsigned long long b)
 	S(s)->reserved = b;
 }
 
-int luo_file_add(luo_session *s, unsigned long long token,
-		 luo_file_rec **out)
+int luo_file_add(luo_session *s, unsigned long long token, luo_file_rec **out)
 {
 	luo::Result<FileRec *> r = S(s)->file_add(token);
 

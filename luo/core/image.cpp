@@ -203,8 +203,8 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 		/* Never leave a valid-looking half image behind. */
 		if (cap >= sizeof(ImageHeader))
 			__builtin_memset(hdr, 0, sizeof(*hdr));
-		luo_shim_log(LUO_LOG_ERR, "serialize failed (%d): image invalid",
-			     err);
+		luo_shim_log(LUO_LOG_ERR,
+			     "serialize failed (%d): image invalid", err);
 		luo_unfreeze_all(r, ops);
 		return err;
 	}
@@ -341,8 +341,8 @@ int luo_deserialize(struct luo_registry *r, const void *img,
 	if (err) {
 		luo_discard_incoming(r);
 		set_why(why, why_len,
-			err == -kEEXIST ? "duplicate session name or token" :
-					  "out of memory while decoding");
+			err == -kEEXIST ? "duplicate session name or token"
+					: "out of memory while decoding");
 		return err == -kEEXIST ? -kEINVAL : err;
 	}
 	return 0;

@@ -48,7 +48,8 @@ static int luo_preserved_claim(struct luo_file *lf)
 	int err = 0;
 
 	mutex_lock(&luo_preserved_lock);
-	hash_for_each_possible(luo_preserved, it, node, (unsigned long)lf->inode)
+	hash_for_each_possible(luo_preserved, it, node,
+			       (unsigned long)lf->inode)
 		if (it->inode == lf->inode)
 			err = -EBUSY;
 	if (!err)
@@ -113,8 +114,7 @@ int luo_file_preserve(struct luo_session *s, int fd, u64 token)
  *
  * Return: as luo_file_preserve().
  */
-int luo_file_preserve_file(struct luo_session *s, struct file *file,
-			   u64 token)
+int luo_file_preserve_file(struct luo_session *s, struct file *file, u64 token)
 {
 	struct luo_registry *r = luo_state.registry;
 	struct luo_file_rec *rec;
@@ -192,7 +192,8 @@ void luo_file_unpreserve_all(struct luo_session *s)
 		luo_preserved_release(lf);
 		fput(lf->file);
 		kfree(lf);
-		luo_registry_release(luo_state.registry, luo_file_reserved(rec));
+		luo_registry_release(luo_state.registry,
+				     luo_file_reserved(rec));
 		luo_file_del(s, rec);
 	}
 	luo_session_unlock(s);
@@ -281,7 +282,7 @@ static void luo_file_finish_one(struct luo_file_rec *rec)
 	struct luo_file *lf = luo_file_priv(rec);
 
 	if (!lf)
-		return;	/* never retrieved: its data dies with the image */
+		return; /* never retrieved: its data dies with the image */
 	if (lf->h->finish)
 		lf->h->finish(lf);
 	luo_preserved_release(lf);

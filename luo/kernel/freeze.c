@@ -50,7 +50,7 @@
 /* See luo.h for the lock order. */
 static DECLARE_RWSEM(luo_serialize_rwsem);
 static DEFINE_MUTEX(luo_in_lock);
-static void *luo_in_image;	/* protected by luo_in_lock */
+static void *luo_in_image; /* protected by luo_in_lock */
 
 void luo_mutation_begin(void)
 {

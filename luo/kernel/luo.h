@@ -115,8 +115,7 @@ int luo_session_retrieve_file(const char *name, struct file **filep);
 
 /* file.c */
 int luo_file_preserve(struct luo_session *s, int fd, u64 token);
-int luo_file_preserve_file(struct luo_session *s, struct file *file,
-			   u64 token);
+int luo_file_preserve_file(struct luo_session *s, struct file *file, u64 token);
 void luo_file_unpreserve_all(struct luo_session *s);
 int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out);
 int luo_file_finish_session(struct luo_session *s);

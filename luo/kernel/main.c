@@ -33,13 +33,15 @@ MODULE_PARM_DESC(device,
 
 static unsigned long capacity = 256UL << 20;
 module_param(capacity, ulong, 0444);
-MODULE_PARM_DESC(capacity,
-		 "bytes of handover image that sessions and preserved files may reserve; beyond it CREATE_SESSION and PRESERVE_FD fail with ENOSPC (default: 268435456)");
+MODULE_PARM_DESC(
+	capacity,
+	"bytes of handover image that sessions and preserved files may reserve; beyond it CREATE_SESSION and PRESERVE_FD fail with ENOSPC (default: 268435456)");
 
 static bool test_hooks;
 module_param(test_hooks, bool, 0444);
-MODULE_PARM_DESC(test_hooks,
-		 "expose debugfs luo/roundtrip, which serializes outgoing sessions and decodes them as incoming ones in the same kernel; for tests only (default: false)");
+MODULE_PARM_DESC(
+	test_hooks,
+	"expose debugfs luo/roundtrip, which serializes outgoing sessions and decodes them as incoming ones in the same kernel; for tests only (default: false)");
 
 static int __init luo_init(void)
 {

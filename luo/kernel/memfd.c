@@ -38,8 +38,9 @@
 #include "compat.h"
 #include "luo.h"
 
-#define LUO_MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | \
-			 F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | LUO_F_SEAL_EXEC)
+#define LUO_MEMFD_SEALS                                             \
+	(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \
+	 F_SEAL_FUTURE_WRITE | LUO_F_SEAL_EXEC)
 #define LUO_MEMFD_FREEZE_SEALS (F_SEAL_GROW | F_SEAL_SHRINK)
 
 /**
@@ -126,8 +127,8 @@ static int luo_memfd_preserve(struct luo_file *lf)
 	inode_unlock(inode);
 
 	m->npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
-	m->pages = kvcalloc(m->npages ?: 1, sizeof(*m->pages),
-			    GFP_KERNEL_ACCOUNT);
+	m->pages =
+		kvcalloc(m->npages ?: 1, sizeof(*m->pages), GFP_KERNEL_ACCOUNT);
 	if (!m->pages) {
 		err = -ENOMEM;
 		goto undo;

@@ -136,10 +136,12 @@ struct luo_session_cmd {
 	int (*fn)(struct luo_session *s, void *arg, struct file **newfile);
 };
 
-#define LUO_CMD(_cmd, _struct, _last, _kinds, _reply, _fn) \
-	{ .cmd = _cmd, .size = sizeof(struct _struct),              \
-	  .min_size = offsetofend(struct _struct, _last),           \
-	  .kinds = _kinds, .reply = _reply, .fn = _fn }
+#define LUO_CMD(_cmd, _struct, _last, _kinds, _reply, _fn)      \
+	{                                                       \
+		.cmd = _cmd, .size = sizeof(struct _struct),    \
+		.min_size = offsetofend(struct _struct, _last), \
+		.kinds = _kinds, .reply = _reply, .fn = _fn     \
+	}
 
 static const struct luo_session_cmd luo_session_cmds[] = {
 	LUO_CMD(LIVEUPDATE_SESSION_PRESERVE_FD, liveupdate_session_preserve_fd,
@@ -286,7 +288,7 @@ int luo_session_retrieve_file(const char *name, struct file **filep)
 	}
 	luo_session_set_retrieved(s);
 	luo_session_unlock(s);
-	*filep = file;	/* keeps the lookup's reference */
+	*filep = file; /* keeps the lookup's reference */
 	return 0;
 
 out_unlock:

@@ -53,7 +53,9 @@ static int retrieve_session(int dev, const char *name)
 static int preserve(int s, int fd, __u64 token)
 {
 	struct liveupdate_session_preserve_fd a = {
-		.size = sizeof(a), .fd = fd, .token = token,
+		.size = sizeof(a),
+		.fd = fd,
+		.token = token,
 	};
 
 	return ioctl(s, LIVEUPDATE_SESSION_PRESERVE_FD, &a) ? -errno : 0;
@@ -62,7 +64,8 @@ static int preserve(int s, int fd, __u64 token)
 static int retrieve_fd(int s, __u64 token)
 {
 	struct liveupdate_session_retrieve_fd a = {
-		.size = sizeof(a), .token = token,
+		.size = sizeof(a),
+		.token = token,
 	};
 
 	if (ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &a))
@@ -108,7 +111,8 @@ static int roundtrip(void)
 	return err;
 }
 
-FIXTURE(dev) {
+FIXTURE(dev)
+{
 	int dev;
 };
 
@@ -155,8 +159,9 @@ TEST_F(dev, other_command_word_is_enotty)
 	int s;
 
 	strcpy((char *)a.name, "tty");
-	EXPECT_EQ(-1, ioctl(self->dev, _IOWR(0xBA, 0x00,
-					     struct liveupdate_ioctl_create_session),
+	EXPECT_EQ(-1, ioctl(self->dev,
+			    _IOWR(0xBA, 0x00,
+				  struct liveupdate_ioctl_create_session),
 			    &a));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->dev, _IO(0xBB, 0x00), &a));
@@ -533,7 +538,7 @@ TEST_F(dev, close_finishes_implicitly)
 	ASSERT_LE(0, in);
 	r = retrieve_fd(in, 5);
 	ASSERT_LE(0, r);
-	close(in);	/* implicit FINISH */
+	close(in); /* implicit FINISH */
 	EXPECT_EQ(-ENOENT, retrieve_session(self->dev, "imp"));
 	/* The restored memfd lives on as an ordinary file. */
 	EXPECT_EQ(0, ftruncate(r, 1 << 20));
