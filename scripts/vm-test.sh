@@ -23,6 +23,23 @@ run_selftest luo_dev_test "$LUO_TOP/build/vm/luo_dev_test" "$fixtures"
 run_selftest luo_session_test "$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
 	--params test_hooks=1
 
+# --- the freeze at a real kexec, under load ---------------------------------
+out=$VM_OUT/kexec-busy.out
+if "$LUO_TOP/qemu/run" --no-kmemleak --kexec 1 --out "$out" \
+	--add "$LUO_TOP/build/vm/luo_busy" -- sh -c '
+	if [ "$LUO_STAGE" = 1 ]; then
+		./luo_busy start && echo started > $LUO_OUT
+		sleep 2
+	else
+		grep sessions_out /sys/class/misc/liveupdate/status > $LUO_OUT
+	fi' > "$VM_OUT/kexec-busy.log" 2>&1 &&
+	grep -qx started "$out" && grep -qx 'sessions_out: 0' "$out" &&
+	grep -q 'luo: kexec: frozen' "$VM_OUT/kexec-busy.log"; then
+	pass "freeze: kexec while a daemon keeps issuing ioctls"
+else
+	fail "freeze: kexec under load" "see kexec-busy.log"
+fi
+
 # --- qemu/run self-tests -----------------------------------------------------
 run=$LUO_TOP/qemu/run
 out=$VM_OUT/runner-kexec.out

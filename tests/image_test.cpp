@@ -194,6 +194,18 @@ TEST_F(ImageTest, FreezeFailureUnfreezesTheOthersNewestFirst)
 	EXPECT_EQ(0, a.frozen + b.frozen + d.frozen);
 }
 
+TEST_F(ImageTest, NoDestinationOnlyFreezes)
+{
+	FakeFile a{"a"};
+	add(session("s"), 1, &a);
+	unsigned long long used = 99;
+	EXPECT_EQ(0, luo_serialize(r, &kOps, nullptr, 0, 1, &used));
+	EXPECT_EQ(0u, used);
+	EXPECT_EQ(1, a.frozen);
+	luo_unfreeze_all(r, &kOps);
+	EXPECT_EQ(0, a.frozen);
+}
+
 TEST_F(ImageTest, TooSmallDestinationLeavesNoValidHeader)
 {
 	FakeFile a{std::string(100, 'x')};

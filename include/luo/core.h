@@ -279,7 +279,7 @@ struct luo_serialize_ops {
  * luo_serialize() - freeze all outgoing files and write the image.
  * @r: the registry; mutators are excluded by the caller.
  * @ops: the C layer's callbacks.
- * @dst: where to write.
+ * @dst: where to write, or NULL to only freeze (no handover destination).
  * @cap: bytes at @dst.
  * @generation: the generation number to record.
  * @used: bytes written on success.

@@ -152,6 +152,12 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 		return err;
 	}
 
+	/* No destination (handover off): the freeze is all there is. */
+	if (!dst) {
+		*used = 0;
+		return 0;
+	}
+
 	u8 *out = static_cast<u8 *>(dst);
 	auto *hdr = reinterpret_cast<ImageHeader *>(out);
 	u64 off = sizeof(ImageHeader);

@@ -73,13 +73,20 @@ static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
 	const char *cmd = data;
+	u64 used;
+	int err;
 
 	if (action != SYS_RESTART || !cmd || strcmp(cmd, "kexec reboot"))
 		return NOTIFY_DONE;
 	/* Wait for every mutation in flight; block all later ones. */
 	down_write(&luo_serialize_rwsem);
-	pr_info("kexec: frozen; %lu outgoing session(s), handover off: not handed over\n",
-		luo_registry_count(luo_state.registry, LUO_OUTGOING));
+	/*
+	 * No handover destination yet: freeze every file (the image has
+	 * nowhere to go, so nothing is handed over).
+	 */
+	err = luo_serialize_locked(NULL, 0, &used);
+	pr_info("kexec: frozen (%d); %lu outgoing session(s), handover off: not handed over\n",
+		err, luo_registry_count(luo_state.registry, LUO_OUTGOING));
 	/* The write side stays held: nothing changes until the jump. */
 	return NOTIFY_DONE;
 }
