@@ -188,6 +188,49 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
 			0UL);
 }
 
+/*
+ * A memfd record whose data the handler refuses: RETRIEVE_FD fails, and
+ * keeps failing with the same error; the rest of the session still works.
+ */
+static void retrieve_failure_is_permanent(struct kunit *test)
+{
+	/* header 64 + session 72 + file 40, then memfd data: flags at +20 */
+	const size_t flags_off = 64 + 72 + 40 + 20;
+	struct file *f[6] = {};
+	void *img;
+	u64 len;
+	int err;
+
+	KUNIT_ASSERT_EQ(test, session_create("kunit-perm", &f[0]), 0);
+	f[1] = make_memfd("bad", 3);
+	f[2] = make_memfd("good", 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f[1]) || IS_ERR(f[2]));
+	KUNIT_ASSERT_EQ(test, preserve(f[0], f[1], 1), 0);
+	KUNIT_ASSERT_EQ(test, preserve(f[0], f[2], 2), 0);
+	KUNIT_ASSERT_EQ(test, luo_test_serialize(&img, &len), 0);
+	luo_test_thaw();
+	KUNIT_ASSERT_GT(test, len, (u64)flags_off + 4);
+	((u8 *)img)[flags_off] = 1;
+	luo_image_seal(img, len);
+	KUNIT_ASSERT_EQ(test, luo_test_deserialize(img, len), 0);
+	KUNIT_ASSERT_EQ(test, session_retrieve("kunit-perm", &f[3]), 0);
+
+	luo_mutation_begin();
+	err = luo_file_retrieve(f[3]->private_data, 1, &f[4]);
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	err = luo_file_retrieve(f[3]->private_data, 1, &f[4]);
+	KUNIT_EXPECT_EQ(test, err, -EINVAL);
+	f[4] = NULL;
+	err = luo_file_retrieve(f[3]->private_data, 2, &f[5]);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, luo_file_finish_session(f[3]->private_data), 0);
+	luo_mutation_end();
+	close_all(f, 6);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_INCOMING),
+			0UL);
+}
+
 /* ---- luo_freeze --------------------------------------------------------- */
 
 struct inflight {
@@ -363,6 +406,7 @@ static void hammer_while_serializing(struct kunit *test)
 static struct kunit_case luo_session_cases[] = {
 	KUNIT_CASE(session_errnos),
 	KUNIT_CASE(serialize_roundtrip_restores_memfd),
+	KUNIT_CASE(retrieve_failure_is_permanent),
 	{}
 };
 

@@ -317,6 +317,15 @@ int luo_image_check(const void *img, unsigned long long len,
 		    unsigned long why_len);
 
 /**
+ * luo_image_seal() - recompute the checksum of an image in place.
+ * @img: the image.
+ * @len: its total length.
+ *
+ * For tests that craft images; the serializer seals its own.
+ */
+void luo_image_seal(void *img, unsigned long long len);
+
+/**
  * luo_deserialize() - validate an image and create its incoming sessions.
  * @r: the registry, with no incoming session.
  * @img: the image; must stay valid while incoming sessions exist.

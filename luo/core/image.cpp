@@ -226,6 +226,13 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 	return 0;
 }
 
+void luo_image_seal(void *img, unsigned long long len)
+{
+	auto *hdr = static_cast<ImageHeader *>(img);
+
+	hdr->checksum = image_checksum(img, len);
+}
+
 void luo_unfreeze_all(struct luo_registry *r,
 		      const struct luo_serialize_ops *ops)
 {

@@ -45,3 +45,4 @@ EXPORT_SYMBOL_IF_KUNIT(luo_incoming_maybe_release);
 EXPORT_SYMBOL_IF_KUNIT(luo_test_serialize);
 EXPORT_SYMBOL_IF_KUNIT(luo_test_thaw);
 EXPORT_SYMBOL_IF_KUNIT(luo_test_deserialize);
+EXPORT_SYMBOL_IF_KUNIT(luo_image_seal);
