@@ -317,6 +317,28 @@ int luo_image_check(const void *img, unsigned long long len,
 		    unsigned long why_len);
 
 /**
+ * luo_image_size() - total length of a checked image.
+ * @img: the image.
+ *
+ * Return: its total_len.
+ */
+unsigned long long luo_image_size(const void *img);
+
+/**
+ * luo_image_files() - number of files in a checked image.
+ * @img: the image.
+ *
+ * Return: its nfiles.
+ */
+unsigned long long luo_image_files(const void *img);
+
+/**
+ * luo_image_invalidate() - make an image unreadable (clear its magic).
+ * @img: the image; its records stay in place.
+ */
+void luo_image_invalidate(void *img);
+
+/**
  * luo_image_seal() - recompute the checksum of an image in place.
  * @img: the image.
  * @len: its total length.

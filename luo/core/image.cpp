@@ -226,6 +226,21 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 	return 0;
 }
 
+unsigned long long luo_image_size(const void *img)
+{
+	return static_cast<const ImageHeader *>(img)->total_len;
+}
+
+unsigned long long luo_image_files(const void *img)
+{
+	return static_cast<const ImageHeader *>(img)->nfiles;
+}
+
+void luo_image_invalidate(void *img)
+{
+	static_cast<ImageHeader *>(img)->magic = 0;
+}
+
 void luo_image_seal(void *img, unsigned long long len)
 {
 	auto *hdr = static_cast<ImageHeader *>(img);

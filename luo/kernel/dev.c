@@ -141,19 +141,33 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct luo_registry *r = luo_state.registry;
+	struct luo_handover *h = &luo_handover;
 
 	return sysfs_emit(buf,
 			  "version: %s\n"
 			  "device: /dev/%s\n"
-			  "handover: off\n"
+			  "handover: %s\n"
+			  "range: %#llx+%#llx\n"
+			  "generation: %llu\n"
 			  "sessions_out: %lu\n"
 			  "sessions_in: %lu\n"
+			  "restored_sessions: %llu\n"
+			  "restored_files: %llu\n"
+			  "restored_bytes: %llu\n"
+			  "restore_us: %llu\n"
 			  "reserved_bytes: %llu\n"
-			  "capacity_bytes: %llu\n",
-			  LUO_VERSION, luo_state.devname,
+			  "capacity_bytes: %llu\n"
+			  "last_freeze_bytes: %llu\n"
+			  "last_freeze_us: %llu\n"
+			  "last_error: %s\n",
+			  LUO_VERSION, luo_state.devname, h->state, h->base,
+			  h->size, luo_state.generation,
 			  luo_registry_count(r, LUO_OUTGOING),
-			  luo_registry_count(r, LUO_INCOMING),
-			  luo_registry_reserved(r), luo_state.capacity);
+			  luo_registry_count(r, LUO_INCOMING), h->in_sessions,
+			  h->in_files, h->in_bytes, h->restore_ns / 1000,
+			  luo_registry_reserved(r), luo_state.capacity,
+			  h->out_bytes, h->freeze_ns / 1000,
+			  h->last_error[0] ? h->last_error : "none");
 }
 static DEVICE_ATTR_RO(status);
 

@@ -27,15 +27,17 @@
  *
  * DOC: The incoming image
  *
- * Incoming sessions point into the image they were decoded from.  luo
- * owns that buffer until the last incoming session is gone
- * (luo_incoming_maybe_release()), under luo_in_lock.
+ * Incoming sessions point into the image they were decoded from: the
+ * handover range (handover.c), or a buffer of the test round trip, which
+ * luo frees when the last incoming session is gone
+ * (luo_incoming_maybe_release()); both under luo_in_lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -51,6 +53,7 @@
 static DECLARE_RWSEM(luo_serialize_rwsem);
 static DEFINE_MUTEX(luo_in_lock);
 static void *luo_in_image; /* protected by luo_in_lock */
+static bool luo_in_owned;  /* kvfree() it when done (not the range) */
 
 void luo_mutation_begin(void)
 {
@@ -72,21 +75,33 @@ static int luo_serialize_locked(void *dst, u64 cap, u64 *used)
 static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
 			     void *data)
 {
+	struct luo_handover *h = &luo_handover;
 	const char *cmd = data;
-	u64 used;
+	ktime_t t0 = ktime_get();
+	u64 used = 0;
 	int err;
 
 	if (action != SYS_RESTART || !cmd || strcmp(cmd, "kexec reboot"))
 		return NOTIFY_DONE;
 	/* Wait for every mutation in flight; block all later ones. */
 	down_write(&luo_serialize_rwsem);
-	/*
-	 * No handover destination yet: freeze every file (the image has
-	 * nowhere to go, so nothing is handed over).
-	 */
-	err = luo_serialize_locked(NULL, 0, &used);
-	pr_info("kexec: frozen (%d); %lu outgoing session(s), handover off: not handed over\n",
-		err, luo_registry_count(luo_state.registry, LUO_OUTGOING));
+	/* Without a range, freezing is all there is (nothing handed over). */
+	err = luo_serialize_locked(h->map, h->size, &used);
+	h->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	h->out_bytes = used;
+	if (err) {
+		snprintf(h->last_error, sizeof(h->last_error),
+			 "freeze failed: %d", err);
+		pr_err("kexec: freeze failed (%d): the handover is invalid\n",
+		       err);
+	} else if (h->map) {
+		pr_info("kexec: handed over %lu session(s), %llu bytes, generation %llu, frozen in %llu us\n",
+			luo_registry_count(luo_state.registry, LUO_OUTGOING),
+			used, luo_state.generation + 1, h->freeze_ns / 1000);
+	} else {
+		pr_info("kexec: frozen; handover off: %lu session(s) not handed over\n",
+			luo_registry_count(luo_state.registry, LUO_OUTGOING));
+	}
 	/* The write side stays held: nothing changes until the jump. */
 	return NOTIFY_DONE;
 }
@@ -165,6 +180,30 @@ int luo_test_deserialize(void *image, u64 len)
 		kvfree(image);
 	} else {
 		luo_in_image = image;
+		luo_in_owned = true;
+	}
+	mutex_unlock(&luo_in_lock);
+	return err;
+}
+
+/**
+ * luo_incoming_adopt() - decode the image in the handover range.
+ * @image: the mapped range; incoming sessions point into it.
+ * @len: its size.
+ * @why: the reason on failure.
+ * @why_len: bytes at @why.
+ *
+ * Return: 0 or -errno; on failure no incoming session exists.
+ */
+int luo_incoming_adopt(void *image, u64 len, char *why, size_t why_len)
+{
+	int err;
+
+	mutex_lock(&luo_in_lock);
+	err = luo_deserialize(luo_state.registry, image, len, why, why_len);
+	if (!err) {
+		luo_in_image = image;
+		luo_in_owned = false;
 	}
 	mutex_unlock(&luo_in_lock);
 	return err;
@@ -179,7 +218,8 @@ void luo_incoming_maybe_release(void)
 	mutex_lock(&luo_in_lock);
 	if (luo_in_image &&
 	    !luo_registry_count(luo_state.registry, LUO_INCOMING)) {
-		kvfree(luo_in_image);
+		if (luo_in_owned)
+			kvfree(luo_in_image);
 		luo_in_image = NULL;
 	}
 	mutex_unlock(&luo_in_lock);

@@ -103,6 +103,39 @@ struct luo_state {
 };
 
 extern struct luo_state luo_state;
+
+/**
+ * struct luo_handover - the reserved range and what happened to it.
+ * @map: the range, mapped; NULL when handover is off.
+ * @base: its physical address.
+ * @size: its size.
+ * @state: "off", "no image", "restored", "rejected".
+ * @last_error: why the last image was rejected or the last freeze failed.
+ * @in_sessions: sessions restored at load.
+ * @in_files: files restored at load.
+ * @in_bytes: bytes of the image restored at load.
+ * @restore_ns: time spent validating and decoding it.
+ * @out_bytes: bytes written at the last freeze.
+ * @freeze_ns: time the last freeze took, drain of in-flight ioctls included.
+ *
+ * Written at load (before the device exists) and by the reboot notifier;
+ * read by the status file.
+ */
+struct luo_handover {
+	void *map;
+	u64 base;
+	u64 size;
+	const char *state;
+	char last_error[96];
+	u64 in_sessions;
+	u64 in_files;
+	u64 in_bytes;
+	u64 restore_ns;
+	u64 out_bytes;
+	u64 freeze_ns;
+};
+
+extern struct luo_handover luo_handover;
 extern const struct luo_file_handler luo_memfd_handler;
 
 /* dev.c */
@@ -121,7 +154,12 @@ int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out);
 int luo_file_finish_session(struct luo_session *s);
 extern const struct luo_serialize_ops luo_file_serialize_ops;
 
+/* handover.c */
+int luo_handover_init(void);
+void luo_handover_exit(void);
+
 /* freeze.c */
+int luo_incoming_adopt(void *image, u64 len, char *why, size_t why_len);
 void luo_mutation_begin(void);
 void luo_mutation_end(void);
 void luo_incoming_maybe_release(void);

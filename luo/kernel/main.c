@@ -4,8 +4,9 @@
  *
  * DOC: Module lifecycle
  *
- * Loading luo creates the session registry (the C++ core), registers the
- * reboot notifier and then the device node, in that order, so that
+ * Loading luo creates the session registry (the C++ core), maps the
+ * handover range and restores the incoming sessions it holds, registers
+ * the reboot notifier and then the device node, in that order, so that
  * userspace never sees a device whose state is not ready.  Unloading does
  * the reverse.  A module with open
  * session files cannot be unloaded: every session file holds a reference
@@ -35,7 +36,7 @@ static unsigned long capacity = 256UL << 20;
 module_param(capacity, ulong, 0444);
 MODULE_PARM_DESC(
 	capacity,
-	"bytes of handover image that sessions and preserved files may reserve; beyond it CREATE_SESSION and PRESERVE_FD fail with ENOSPC (default: 268435456)");
+	"bytes of handover image that sessions and preserved files may reserve when handover is off (with a range, its size); beyond it CREATE_SESSION and PRESERVE_FD fail with ENOSPC (default: 268435456)");
 
 static bool test_hooks;
 module_param(test_hooks, bool, 0444);
@@ -57,21 +58,28 @@ static int __init luo_init(void)
 		err = -EINVAL;
 		goto out_registry;
 	}
-	luo_state.capacity = capacity;
-	luo_registry_set_capacity(luo_state.registry,
-				  capacity - luo_image_header_cost());
-	err = luo_freeze_init(test_hooks);
+	err = luo_handover_init();
 	if (err)
 		goto out_registry;
+	/* With a range, its size is the capacity. */
+	luo_state.capacity = luo_handover.map ? luo_handover.size : capacity;
+	luo_registry_set_capacity(luo_state.registry,
+				  luo_state.capacity - luo_image_header_cost());
+	err = luo_freeze_init(test_hooks);
+	if (err)
+		goto out_handover;
 	err = luo_dev_init();
 	if (err)
 		goto out_freeze;
-	pr_info("version %s ready on /dev/%s (handover off)\n", LUO_VERSION,
-		device);
+	pr_info("version %s ready on /dev/%s (handover %s)\n", LUO_VERSION,
+		device, luo_handover.state);
 	return 0;
 
 out_freeze:
 	luo_freeze_exit();
+out_handover:
+	luo_discard_incoming(luo_state.registry);
+	luo_handover_exit();
 out_registry:
 	luo_registry_free(luo_state.registry);
 	return err;
@@ -81,6 +89,7 @@ static void __exit luo_exit(void)
 {
 	luo_dev_exit();
 	luo_freeze_exit();
+	luo_handover_exit();
 	luo_registry_free(luo_state.registry);
 }
 

@@ -24,6 +24,8 @@
 #define DEV "/dev/liveupdate"
 #define STATUS "/sys/class/misc/liveupdate/status"
 #define KO "/lib/modules/luo.ko"
+/* Load luo as qemu/run did (with the handover range), plus extra params. */
+#define LOAD ". /etc/luo-run.conf && insmod " KO " $LUO_PARAMS"
 #define SQUATTER "/extra/luo_squatter.ko"
 
 static int read_file(const char *path, char *buf, size_t len)
@@ -138,7 +140,9 @@ TEST(status_file)
 	ASSERT_EQ(0, read_file(STATUS, buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "version: "));
 	EXPECT_NE(NULL, strstr(buf, "device: /dev/liveupdate\n"));
-	EXPECT_NE(NULL, strstr(buf, "handover: off\n"));
+	EXPECT_NE(NULL, strstr(buf, "handover: "));
+	EXPECT_NE(NULL, strstr(buf, "generation: "));
+	EXPECT_NE(NULL, strstr(buf, "last_error: "));
 	EXPECT_NE(NULL, strstr(buf, "sessions_out: 0\n"));
 	EXPECT_NE(NULL, strstr(buf, "sessions_in: 0\n"));
 }
@@ -166,7 +170,7 @@ TEST(reload_under_another_name)
 	EXPECT_EQ(0, sh("grep -qx 'device: /dev/luo_test' "
 			"/sys/class/misc/luo_test/status"));
 	ASSERT_EQ(0, sh("rmmod luo"));
-	ASSERT_EQ(0, sh("insmod " KO));
+	ASSERT_EQ(0, sh(LOAD));
 	EXPECT_EQ(0, stat(DEV, &st));
 }
 
@@ -185,7 +189,7 @@ TEST(refuses_a_taken_device_name)
 	EXPECT_EQ(0, access("/dev/luo2", F_OK));
 	EXPECT_EQ(0, sh("rmmod luo"));
 	ASSERT_EQ(0, sh("rmmod luo_squatter"));
-	ASSERT_EQ(0, sh("insmod " KO));
+	ASSERT_EQ(0, sh(LOAD));
 }
 
 TEST(refuses_bad_device_names)
@@ -195,7 +199,7 @@ TEST(refuses_bad_device_names)
 	EXPECT_NE(0, sh("insmod " KO " device= 2>/dev/null"));
 	EXPECT_NE(0, sh("insmod " KO " device=" /* 33 characters */
 			"abcdefghijklmnopqrstuvwxyz0123456 2>/dev/null"));
-	ASSERT_EQ(0, sh("insmod " KO));
+	ASSERT_EQ(0, sh(LOAD));
 }
 
 TEST(cannot_unload_while_open)

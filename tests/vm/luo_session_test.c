@@ -460,7 +460,9 @@ TEST(capacity_is_enospc_at_the_ioctl)
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	close(dev);
-	ASSERT_EQ(0, sh("rmmod luo && insmod " KO " test_hooks=1"));
+	/* Back as qemu/run loaded it (range, test_hooks). */
+	ASSERT_EQ(0, sh("rmmod luo && . /etc/luo-run.conf && insmod " KO
+			" $LUO_PARAMS"));
 }
 
 /* ---- incoming sessions through the debugfs round trip -------------------- */

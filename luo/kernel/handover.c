@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * handover.c - the reserved RAM range that carries the image across kexec.
+ *
+ * DOC: The handover range
+ *
+ * 6.1 and 6.12 have no Kexec HandOver, so the image travels in a physical
+ * RAM range that every kernel in the chain keeps out of its allocator:
+ * ``memmap=SIZE$ADDR`` on the kernel command line, the same on the kexec
+ * command line.  The module is told the range by the ``handover_base`` and
+ * ``handover_size`` parameters and refuses to load unless the range is
+ * page aligned, not System RAM of this kernel (so: reserved), and RAM in
+ * the firmware's memory map (a memmap= over a hole is accepted by the
+ * kernel and loses everything written to it).  Without the parameters luo
+ * works within one kernel and says that handover is off.
+ *
+ * At load, an image found in the range is checked as a whole (magic, ABI,
+ * lengths, checksum, every record) and decoded into incoming sessions that
+ * point into the range; then its header is invalidated, so that a later
+ * reboot cannot restore the same sessions again.  No image (a cold boot)
+ * is the normal case; a corrupt, truncated or incompatible one is
+ * rejected with one log line and the reason in the status file, and
+ * nothing of it is restored.
+ *
+ * At kexec the reboot notifier serializes the outgoing sessions into the
+ * range (freeze.c); the capacity every session and file reserved is the
+ * range's size, so that step cannot run out of room.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/string.h>
+#include <asm/e820/api.h>
+
+#include <luo/core.h>
+#include "luo.h"
+
+static unsigned long handover_base;
+module_param(handover_base, ulong, 0444);
+MODULE_PARM_DESC(handover_base,
+		 "physical address of the reserved handover range, as in memmap=SIZE$ADDR (default: 0, handover off)");
+
+static unsigned long handover_size;
+module_param(handover_size, ulong, 0444);
+MODULE_PARM_DESC(handover_size,
+		 "bytes of the reserved handover range (default: 0, handover off)");
+
+struct luo_handover luo_handover;
+
+/*
+ * Is every page of [base, base + size) backed by memory in the firmware's
+ * map?  On a cold boot the range is RAM there.  After a kexec, the map the
+ * new kernel received from kexec-tools already shows the range as
+ * reserved (it was reserved in the old kernel's /proc/iomem); either is
+ * fine.  A hole has no entry at all.
+ */
+static bool luo_range_is_firmware_ram(u64 base, u64 size)
+{
+	u64 p;
+
+	for (p = base; p < base + size; p += PAGE_SIZE)
+		if (!e820__mapped_raw_any(p, p + PAGE_SIZE, E820_TYPE_RAM) &&
+		    !e820__mapped_raw_any(p, p + PAGE_SIZE, E820_TYPE_RESERVED))
+			return false;
+	return true;
+}
+
+static int luo_handover_map(void)
+{
+	u64 base = handover_base, size = handover_size;
+
+	if (!PAGE_ALIGNED(base) || !PAGE_ALIGNED(size) || size < PAGE_SIZE ||
+	    base + size < base) {
+		pr_err("handover range %#llx+%#llx: base and size must be page aligned and non-zero\n",
+		       base, size);
+		return -EINVAL;
+	}
+	if (region_intersects(base, size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("handover range %#llx+%#llx is not reserved: boot (and kexec) with memmap=%llu$%#llx\n",
+		       base, size, size, base);
+		return -EINVAL;
+	}
+	if (!luo_range_is_firmware_ram(base, size)) {
+		pr_err("handover range %#llx+%#llx is not RAM in the firmware memory map (a hole?): writes there would be lost\n",
+		       base, size);
+		return -EINVAL;
+	}
+	luo_handover.map = memremap(base, size, MEMREMAP_WB);
+	if (!luo_handover.map) {
+		pr_err("cannot map the handover range %#llx+%#llx\n", base,
+		       size);
+		return -ENOMEM;
+	}
+	luo_handover.base = base;
+	luo_handover.size = size;
+	return 0;
+}
+
+/* Decode an image left in the range by the previous kernel, if any. */
+static void luo_handover_restore(void)
+{
+	struct luo_handover *h = &luo_handover;
+	u64 gen = 0;
+	ktime_t t0 = ktime_get();
+	int err;
+
+	err = luo_image_check(h->map, h->size, &gen, h->last_error,
+			      sizeof(h->last_error));
+	if (err == -ENOENT) {
+		h->state = "no image";
+		h->last_error[0] = '\0';
+		return;
+	}
+	if (!err)
+		err = luo_incoming_adopt(h->map, h->size, h->last_error,
+					 sizeof(h->last_error));
+	h->restore_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
+	if (err) {
+		h->state = "rejected";
+		pr_err("incoming image rejected (%d): %s; nothing restored\n",
+		       err, h->last_error);
+		return;
+	}
+	luo_state.generation = gen;
+	h->state = "restored";
+	h->in_sessions = luo_registry_count(luo_state.registry, LUO_INCOMING);
+	h->in_bytes = luo_image_size(h->map);
+	h->in_files = luo_image_files(h->map);
+	/* Consumed: a later reboot must not restore the same sessions. */
+	luo_image_invalidate(h->map);
+	pr_info("restored generation %llu: %llu session(s), %llu file(s), %llu bytes in %llu us\n",
+		gen, h->in_sessions, h->in_files, h->in_bytes,
+		h->restore_ns / 1000);
+}
+
+/**
+ * luo_handover_init() - check and map the range; restore what it holds.
+ *
+ * Return: 0 (also when handover is off) or -errno (refuse to load).
+ */
+int luo_handover_init(void)
+{
+	int err;
+
+	if (!handover_base && !handover_size) {
+		luo_handover.state = "off";
+		return 0;
+	}
+	err = luo_handover_map();
+	if (err)
+		return err;
+	luo_handover_restore();
+	return 0;
+}
+
+/**
+ * luo_handover_exit() - unmap the range.
+ *
+ * The caller has dropped every incoming session (they point into it).
+ */
+void luo_handover_exit(void)
+{
+	if (luo_handover.map)
+		memunmap(luo_handover.map);
+	luo_handover.map = NULL;
+}
