@@ -30,6 +30,9 @@ for series in 6.12 6.1; do
 	run_selftest "stock-$series-luo_session_test" \
 		"$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
 		--kernel "stock-$series" --params test_hooks=1
+	run_selftest "stock-$series-luo_handover_test" \
+		"$LUO_TOP/build/vm/luo_handover_test" "$fixtures" \
+		--kernel "stock-$series" --kexec 1
 done
 
 record stock-test "$PASSED" "$FAILED"

@@ -43,23 +43,34 @@ build_fixtures() {
 	echo "$dir"
 }
 
-# run_selftest NAME BINARY FIXTURES [qemu/run options...]
+# run_selftest NAME BINARY FIXTURES [--args "ARGS"] [qemu/run options...]
+# A kselftest program contributes its "# Totals:" lines; a plain TAP
+# program (ok / not ok lines) its ok and not-ok counts.
 run_selftest() {
-	local name=$1 bin=$2 fixtures=$3 out log rc p f ko adds=()
+	local name=$1 bin=$2 fixtures=$3 out log rc p f ko adds=() args=""
 	shift 3
+	if [ "${1:-}" = --args ]; then
+		args=" $2"
+		shift 2
+	fi
 	out=$VM_OUT/$name.tap
 	log=$VM_OUT/$name.log
 	for ko in "$fixtures"/*.ko; do adds+=(--add "$ko"); done
 	"$LUO_TOP/qemu/run" --quiet --add "$bin" "${adds[@]}" --out "$out" "$@" -- \
-		sh -c "set -o pipefail; ./$(basename "$bin") 2>&1 | tee \$LUO_OUT" \
+		sh -c "set -o pipefail; ./$(basename "$bin")$args 2>&1 | tee \$LUO_OUT" \
 		> "$log" 2>&1
 	rc=$?
 	p=0 f=0
-	while read -r line; do
-		set -- $(echo "$line" | sed -n \
-			's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 \2/p')
-		[ $# -eq 2 ] && { p=$((p + $1)); f=$((f + $2)); }
-	done < "$out"
+	if grep -q '^# Totals:' "$out"; then
+		while read -r line; do
+			set -- $(echo "$line" | sed -n \
+				's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\).*/\1 \2/p')
+			[ $# -eq 2 ] && { p=$((p + $1)); f=$((f + $2)); }
+		done < "$out"
+	else
+		p=$(grep -c '^ok ' "$out")
+		f=$(grep -c '^not ok ' "$out")
+	fi
 	grep -E '^(not )?ok ' "$out" | sed "s/^/  $name: /"
 	PASSED=$((PASSED + p))
 	FAILED=$((FAILED + f))

@@ -53,7 +53,7 @@
 static DECLARE_RWSEM(luo_serialize_rwsem);
 static DEFINE_MUTEX(luo_in_lock);
 static void *luo_in_image; /* protected by luo_in_lock */
-static bool luo_in_owned;  /* kvfree() it when done (not the range) */
+static bool luo_in_owned; /* kvfree() it when done (not the range) */
 
 void luo_mutation_begin(void)
 {

@@ -42,13 +42,15 @@
 
 static unsigned long handover_base;
 module_param(handover_base, ulong, 0444);
-MODULE_PARM_DESC(handover_base,
-		 "physical address of the reserved handover range, as in memmap=SIZE$ADDR (default: 0, handover off)");
+MODULE_PARM_DESC(
+	handover_base,
+	"physical address of the reserved handover range, as in memmap=SIZE$ADDR (default: 0, handover off)");
 
 static unsigned long handover_size;
 module_param(handover_size, ulong, 0444);
-MODULE_PARM_DESC(handover_size,
-		 "bytes of the reserved handover range (default: 0, handover off)");
+MODULE_PARM_DESC(
+	handover_size,
+	"bytes of the reserved handover range (default: 0, handover off)");
 
 struct luo_handover luo_handover;
 

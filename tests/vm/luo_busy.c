@@ -61,6 +61,11 @@ int main(int argc, char **argv)
 		return read(ready[0], &c, 1) == 1 ? 0 : 1;
 	}
 	setsid();
+	dev = open("/dev/null", O_RDWR);
+	dup2(dev, 0);
+	dup2(dev, 1);
+	dup2(dev, 2);
+	close(dev);
 	dev = open("/dev/liveupdate", O_RDWR);
 	held = create_session(dev, "busy-held");
 	if (dev < 0 || held < 0 || preserve_new_memfd(held, 1))

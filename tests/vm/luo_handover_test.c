@@ -200,7 +200,7 @@ static void verify_file(int fd, const struct spec *sp)
 /* Keep the session fds open across the jump; the parent returns. */
 static void daemonize(int dev)
 {
-	int p[2];
+	int p[2], i;
 	char c;
 
 	close(dev);
@@ -211,6 +211,11 @@ static void daemonize(int dev)
 		exit(read(p[0], &c, 1) == 1 && !failures ? 0 : 1);
 	}
 	setsid();
+	/* Let go of the caller's stdio (a pipe to tee must see EOF). */
+	i = open("/dev/null", O_RDWR);
+	dup2(i, 0);
+	dup2(i, 1);
+	dup2(i, 2);
 	if (write(p[1], "x", 1) != 1)
 		exit(1);
 	for (;;)
