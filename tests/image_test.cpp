@@ -325,6 +325,24 @@ TEST_F(ImageTest, FinishIsAllOrNothing)
 	luo_session_unlock(s);
 }
 
+TEST_F(ImageTest, DiscardKeepsRetrievedSessions)
+{
+	session("a");
+	session("b");
+	auto img = serialize();
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	char name[64] = "a";
+	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
+	ASSERT_NE(nullptr, in);
+	luo_session_lock(in);
+	luo_session_set_retrieved(in);
+	luo_session_unlock(in);
+	EXPECT_EQ(1u, luo_discard_unretrieved(r));
+	EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_discard_unretrieved(r));
+	luo_session_put(r, in);
+}
+
 TEST_F(ImageTest, TokensAreUniquePerSession)
 {
 	luo_session *s = session("tok");

@@ -370,6 +370,14 @@ int luo_deserialize(struct luo_registry *r, const void *img,
  */
 void luo_discard_incoming(struct luo_registry *r);
 
+/**
+ * luo_discard_unretrieved() - remove the incoming sessions nobody retrieved.
+ * @r: the registry; the caller excludes RETRIEVE_SESSION (serialize rwsem).
+ *
+ * Return: how many were removed.
+ */
+unsigned long luo_discard_unretrieved(struct luo_registry *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -376,24 +376,39 @@ int luo_deserialize(struct luo_registry *r, const void *img,
 	return 0;
 }
 
-void luo_discard_incoming(struct luo_registry *r)
+static unsigned long discard(struct luo_registry *r, bool all)
 {
 	Registry &reg = *reinterpret_cast<Registry *>(r);
+	unsigned long n = 0;
 	Session *s;
 
 	/* Remove one at a time: remove() must not run inside for_each(). */
 	do {
 		s = nullptr;
 		reg.for_each(Direction::kIncoming, [&](Session *it) {
+			if (!all &&
+			    __atomic_load_n(&it->retrieved, __ATOMIC_RELAXED))
+				return true;
 			s = it;
 			reg.get(s);
 			return false;
 		});
 		if (s) {
-			reg.remove(s);
+			n += reg.remove(s);
 			reg.put(s);
 		}
 	} while (s);
+	return n;
+}
+
+void luo_discard_incoming(struct luo_registry *r)
+{
+	discard(r, true);
+}
+
+unsigned long luo_discard_unretrieved(struct luo_registry *r)
+{
+	return discard(r, false);
 }
 
 } /* extern "C" */

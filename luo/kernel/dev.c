@@ -14,7 +14,8 @@
  *
  * The node is root-only (0600) unless a udev rule widens it.  The device's
  * sysfs directory carries a read-only ``status`` file for operators and
- * tests: /sys/class/misc/<device>/status.
+ * tests, and a write-only ``discard`` that drops the incoming sessions
+ * nobody retrieved: /sys/class/misc/<device>/{status,discard}.
  *
  * A kernel that already has the built-in LUO owns /dev/liveupdate; luo
  * refuses to load over it rather than fail later in an obscure way.
@@ -171,8 +172,30 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(status);
 
+/*
+ * Writing to "discard" drops the incoming sessions that nobody retrieved
+ * (and so the memory their files hold).  Retrieved sessions are finished
+ * by their owners.
+ */
+static ssize_t discard_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t len)
+{
+	unsigned long n;
+
+	luo_mutation_begin();
+	n = luo_discard_unretrieved(luo_state.registry);
+	luo_mutation_end();
+	luo_incoming_maybe_release();
+	if (n)
+		pr_info("discarded %lu incoming session(s) nobody retrieved\n",
+			n);
+	return len;
+}
+static DEVICE_ATTR_WO(discard);
+
 static struct attribute *luo_dev_attrs[] = {
 	&dev_attr_status.attr,
+	&dev_attr_discard.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(luo_dev);

@@ -548,4 +548,29 @@ TEST_F(dev, close_finishes_implicitly)
 	close(m);
 }
 
+TEST_F(dev, discard_drops_what_nobody_retrieved)
+{
+	int a = create_session(self->dev, "keep");
+	int b = create_session(self->dev, "drop");
+	int m = memfd_with("x", 1, 0);
+	int in;
+
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, preserve(b, m, 1));
+	ASSERT_EQ(0, roundtrip());
+	in = retrieve_session(self->dev, "keep");
+	ASSERT_LE(0, in);
+	ASSERT_EQ(0, sh("echo 1 > /sys/class/misc/liveupdate/discard"));
+	EXPECT_EQ(-ENOENT, retrieve_session(self->dev, "drop"));
+	/* The retrieved one is untouched. */
+	EXPECT_EQ(0, finish(in));
+	close(in);
+	close(m);
+	close(a);
+	close(b);
+	EXPECT_EQ(0, sh("grep -qx 'sessions_in: 0' "
+			"/sys/class/misc/liveupdate/status"));
+}
+
 TEST_HARNESS_MAIN
