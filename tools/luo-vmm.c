@@ -29,7 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MEM_SIZE (64UL << 20)
+/* Guest memory: $LUO_VMM_MIB MiB (default 64), the same in both stages. */
+static unsigned long mem_size(void)
+{
+	const char *v = getenv("LUO_VMM_MIB");
+	unsigned long mib = v ? strtoul(v, NULL, 0) : 64;
+
+	return (mib ? mib : 64) << 20;
+}
+
+#define MEM_SIZE mem_size()
 #define TOKEN 1
 #define SESSION "vm-demo"
 #define MAGIC 0x6c756f2d766d6d31ULL /* "luo-vmm1" */
@@ -98,7 +107,8 @@ static int start(void)
 	if (mem == MAP_FAILED)
 		die("mmap");
 	seed = (uint64_t)time(NULL) * 2654435761ULL;
-	printf("  vmm: 64 MiB of guest memory in a memfd; the vCPU is running\n");
+	printf("  vmm: %lu MiB of guest memory in a memfd; the vCPU is running\n",
+	       MEM_SIZE >> 20);
 	pthread_create(&th, NULL, vcpu, NULL);
 	sleep(3);
 	running = 0;
@@ -204,8 +214,8 @@ static int resume(void)
 	       bad ? "MISMATCH" : "identical to what the guest wrote");
 	printf("  vmm: guest paused -> running again in the new kernel: %.1f s (boot included)\n",
 	       blackout);
-	printf("  vmm: for scale, memcpy of 64 MiB in this guest: %.1f ms\n",
-	       (c1 - c0) * 1e3);
+	printf("  vmm: for scale, memcpy of %lu MiB in this guest: %.1f ms\n",
+	       MEM_SIZE >> 20, (c1 - c0) * 1e3);
 	return bad ? 1 : 0;
 }
 
