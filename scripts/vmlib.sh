@@ -21,7 +21,12 @@ build_vm_tests() {
 	mkdir -p "$LUO_TOP/build/vm"
 	for src in "$LUO_TOP"/tests/vm/*.c; do
 		bin=$LUO_TOP/build/vm/$(basename "$src" .c)
-		[ "$bin" -nt "$src" ] && continue
+		# Up to date only if newer than its source and every header.
+		if [ -z "$(find "$src" "$LUO_TOP"/tests/vm/*.h \
+			"$LUO_TOP/include/uapi" -newer "$bin" 2>/dev/null)" ] &&
+			[ -f "$bin" ]; then
+			continue
+		fi
 		gcc -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 			-Wno-clobbered \
 			-I"$LUO_TOP/include/uapi" -I"$ksrc/tools/testing/selftests" \

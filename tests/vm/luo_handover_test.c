@@ -31,6 +31,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "luo_util.h"
+
 #define MANY_SESSIONS 2000
 #define WIDE_FILES 500
 #define BIG (1 << 20)
@@ -57,50 +59,11 @@ static void die(const char *what)
 	exit(1);
 }
 
-static int create_session(int dev, const char *name)
-{
-	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
-
-	snprintf((char *)a.name, sizeof(a.name), "%s", name);
-	return ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &a) ? -errno : a.fd;
-}
-
-static int retrieve_session(int dev, const char *name)
-{
-	struct liveupdate_ioctl_retrieve_session a = { .size = sizeof(a) };
-
-	snprintf((char *)a.name, sizeof(a.name), "%s", name);
-	return ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &a) ? -errno :
-								   a.fd;
-}
-
-static int preserve(int s, int fd, __u64 token)
-{
-	struct liveupdate_session_preserve_fd a = {
-		.size = sizeof(a),
-		.fd = fd,
-		.token = token,
-	};
-
-	return ioctl(s, LIVEUPDATE_SESSION_PRESERVE_FD, &a) ? -errno : 0;
-}
-
-static int retrieve_fd(int s, __u64 token)
-{
-	struct liveupdate_session_retrieve_fd a = {
-		.size = sizeof(a),
-		.token = token,
-	};
-
-	return ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &a) ? -errno : a.fd;
-}
-
-static int finish(int s)
-{
-	struct liveupdate_session_finish a = { .size = sizeof(a) };
-
-	return ioctl(s, LIVEUPDATE_SESSION_FINISH, &a) ? -errno : 0;
-}
+#define create_session luo_create_session
+#define retrieve_session luo_retrieve_session
+#define preserve luo_preserve
+#define retrieve_fd luo_retrieve_fd
+#define finish luo_finish
 
 static void fill(unsigned char *buf, size_t len, unsigned int seed)
 {
@@ -200,26 +163,8 @@ static void verify_file(int fd, const struct spec *sp)
 /* Keep the session fds open across the jump; the parent returns. */
 static void daemonize(int dev)
 {
-	int p[2], i;
-	char c;
-
 	close(dev);
-	if (pipe(p))
-		die("pipe");
-	if (fork()) {
-		close(p[1]);
-		exit(read(p[0], &c, 1) == 1 && !failures ? 0 : 1);
-	}
-	setsid();
-	/* Let go of the caller's stdio (a pipe to tee must see EOF). */
-	i = open("/dev/null", O_RDWR);
-	dup2(i, 0);
-	dup2(i, 1);
-	dup2(i, 2);
-	if (write(p[1], "x", 1) != 1)
-		exit(1);
-	for (;;)
-		pause();
+	exit(daemonize_holding() || failures ? 1 : 0);
 }
 
 /*

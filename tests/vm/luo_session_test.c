@@ -25,60 +25,17 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "luo_util.h"
 
 #define DEV "/dev/liveupdate"
 #define ROUNDTRIP "/sys/kernel/debug/luo/roundtrip"
 #define KO "/lib/modules/luo.ko"
 
-static int create_session(int dev, const char *name)
-{
-	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
-
-	snprintf((char *)a.name, sizeof(a.name), "%s", name);
-	if (ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &a))
-		return -errno;
-	return a.fd;
-}
-
-static int retrieve_session(int dev, const char *name)
-{
-	struct liveupdate_ioctl_retrieve_session a = { .size = sizeof(a) };
-
-	snprintf((char *)a.name, sizeof(a.name), "%s", name);
-	if (ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &a))
-		return -errno;
-	return a.fd;
-}
-
-static int preserve(int s, int fd, __u64 token)
-{
-	struct liveupdate_session_preserve_fd a = {
-		.size = sizeof(a),
-		.fd = fd,
-		.token = token,
-	};
-
-	return ioctl(s, LIVEUPDATE_SESSION_PRESERVE_FD, &a) ? -errno : 0;
-}
-
-static int retrieve_fd(int s, __u64 token)
-{
-	struct liveupdate_session_retrieve_fd a = {
-		.size = sizeof(a),
-		.token = token,
-	};
-
-	if (ioctl(s, LIVEUPDATE_SESSION_RETRIEVE_FD, &a))
-		return -errno;
-	return a.fd;
-}
-
-static int finish(int s)
-{
-	struct liveupdate_session_finish a = { .size = sizeof(a) };
-
-	return ioctl(s, LIVEUPDATE_SESSION_FINISH, &a) ? -errno : 0;
-}
+#define create_session luo_create_session
+#define retrieve_session luo_retrieve_session
+#define preserve luo_preserve
+#define retrieve_fd luo_retrieve_fd
+#define finish luo_finish
 
 static int sh(const char *cmd)
 {
