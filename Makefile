@@ -21,7 +21,7 @@ KDIR = $(shell $(TOP)/scripts/test-kernel.sh)/build
 endif
 
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
-	clean help deps
+	clean help deps tools
 
 all: module
 
@@ -33,6 +33,9 @@ module:
 
 kdir:
 	@echo "$(KDIR)"
+
+tools:
+	@scripts/build-tools.sh
 
 host-test:
 	@scripts/host-test.sh
@@ -68,4 +71,5 @@ help:
 	@echo "make vm-test     userspace tests in the test kernel (QEMU)"
 	@echo "make stock-test  load and test in Debian's stock 6.1/6.12"
 	@echo "make lint        clang-format, checkpatch, sparse"
+	@echo "make tools       libluo (static, shared, pkg-config) in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"

@@ -22,6 +22,8 @@ fixtures=$(build_fixtures "$kdir") || exit 1
 run_selftest luo_dev_test "$LUO_TOP/build/vm/luo_dev_test" "$fixtures"
 run_selftest luo_session_test "$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
 	--params test_hooks=1
+run_selftest libluo_test "$LUO_TOP/build/vm/libluo_test" "$fixtures" \
+	--params test_hooks=1
 
 # --- handover across real kexecs -------------------------------------------
 # A chain of three kernels: state created in the first is verified and

@@ -23,14 +23,23 @@ build_vm_tests() {
 		bin=$LUO_TOP/build/vm/$(basename "$src" .c)
 		# Up to date only if newer than its source and every header.
 		if [ -z "$(find "$src" "$LUO_TOP"/tests/vm/*.h \
-			"$LUO_TOP/include/uapi" -newer "$bin" 2>/dev/null)" ] &&
+			"$LUO_TOP/include/uapi" "$LUO_TOP/tools/libluo" \
+			-newer "$bin" 2>/dev/null)" ] &&
 			[ -f "$bin" ]; then
 			continue
 		fi
+		# libluo's tests link the library (scripts/build-tools.sh).
+		local lib=()
+		case "$(basename "$src")" in
+		libluo_*)
+			"$LUO_TOP/scripts/build-tools.sh" || return 1
+			lib=(-I"$LUO_TOP/tools/libluo" "$LUO_TOP/build/tools/libluo.a")
+			;;
+		esac
 		gcc -static -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 			-Wno-clobbered \
 			-I"$LUO_TOP/include/uapi" -I"$ksrc/tools/testing/selftests" \
-			-o "$bin" "$src" || return 1
+			-o "$bin" "$src" "${lib[@]}" || return 1
 	done
 }
 

@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-tools.sh - userspace: libluo (static, shared, pkg-config file).
+#
+# Output in build/tools/: libluo.a, libluo.so.1 (+ libluo.so link),
+# libluo.pc (prefix from $PREFIX, default /usr/local).  The header is
+# also compiled as C++ to prove it is usable from there.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$top/build/tools
+src=$top/tools/libluo
+mkdir -p "$out"
+cflags=(-O2 -g -Wall -Wextra -Werror -I"$top/include/uapi" -I"$src")
+version=$(cd "$top" && git describe --always --tags 2>/dev/null || echo 0.1.0)
+
+gcc "${cflags[@]}" -c -o "$out/libluo.o" "$src/libluo.c"
+rm -f "$out/libluo.a"
+ar rcs "$out/libluo.a" "$out/libluo.o"
+gcc "${cflags[@]}" -fPIC -shared -Wl,-soname,libluo.so.1 \
+	-o "$out/libluo.so.1" "$src/libluo.c"
+ln -sf libluo.so.1 "$out/libluo.so"
+sed -e "s|@PREFIX@|${PREFIX:-/usr/local}|" -e "s|@VERSION@|$version|" \
+	"$src/libluo.pc.in" > "$out/libluo.pc"
+echo '#include <luo.h>
+int f() { return luo_open(); }' |
+	g++ -x c++ -std=c++17 -Wall -Werror -fsyntax-only -I"$src" -
