@@ -6,7 +6,9 @@
 # unpacked stock kernel images.  Reruns on the same machine reuse it.
 
 LUO_TOP=$(cd "$(dirname "$0")/.." && pwd)
-LUO_CACHE=${LUO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/luo}
+# CI may run without HOME: fall back to the user's home from passwd.
+home=${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}
+LUO_CACHE=${LUO_CACHE:-${XDG_CACHE_HOME:-${home:-/tmp}/.cache}/luo}
 export LUO_CACHE
 
 die() {
