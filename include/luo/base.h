@@ -3,7 +3,7 @@
  * base.h - the freestanding C++ vocabulary of luo's core.
  *
  * No std, no exceptions, no RTTI: fixed-width integers from the compiler's
- * own macros, errno-carrying [[nodiscard]] results, move(), and RAII guards
+ * own macros, errno-carrying [[nodiscard]] results, make<T>(), and RAII guards
  * over the shim's locks.  Everything here is header-only and allocation
  * free.
  */
@@ -71,11 +71,6 @@ template <typename T> struct remove_reference<T &> {
 template <typename T> struct remove_reference<T &&> {
 	using type = T;
 };
-
-template <typename T> constexpr typename remove_reference<T>::type &&move(T &&t)
-{
-	return static_cast<typename remove_reference<T>::type &&>(t);
-}
 
 template <typename T>
 constexpr T &&forward(typename remove_reference<T>::type &t)
