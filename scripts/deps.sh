@@ -3,7 +3,7 @@
 #
 # deps.sh - install the Debian packages luo's build and tests need.
 #
-# Usage: scripts/deps.sh [base|stock|lint|all]
+# Usage: scripts/deps.sh [base|stock|lint|dkms|all]
 #
 # Idempotent: only packages that are missing are installed, so a warm
 # machine pays one dpkg query.  Needs root (or sudo) for the install step.
@@ -14,6 +14,7 @@ kmod dwarves python3 qemu-system-x86 qemu-utils busybox-static kexec-tools
 linux-source-6.12 googletest libgtest-dev cmake rsync file"
 lint="clang-format sparse perl"
 stock="linux-headers-6.12-amd64 linux-headers-amd64"
+dkms="dkms"
 
 want=""
 for set in "${@:-base}"; do
@@ -21,7 +22,8 @@ for set in "${@:-base}"; do
 	base)	want="$want $base" ;;
 	lint)	want="$want $lint" ;;
 	stock)	want="$want $stock" ;;
-	all)	want="$want $base $lint $stock" ;;
+	dkms)	want="$want $dkms" ;;
+	all)	want="$want $base $lint $stock $dkms" ;;
 	*)	echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
 	esac
 done
