@@ -47,6 +47,15 @@ for f in $cp_files; do
 	fi
 done
 
+# docs/abi.rst is generated from the UAPI header's kernel-doc.
+abi=$(mktemp)
+if ! KERNEL_DOC=$ksrc/scripts/kernel-doc scripts/gen-abi-doc.sh "$abi"; then
+	note "include/uapi/linux/liveupdate.h: kernel-doc problems"
+elif ! cmp -s "$abi" docs/abi.rst; then
+	note "docs/abi.rst: stale (run scripts/gen-abi-doc.sh)"
+fi
+rm -f "$abi"
+
 # sparse: a C=2 build checks every C file whether or not it is rebuilt.
 mkdir -p build/sparse
 rsync -a --delete --exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' \
