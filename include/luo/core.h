@@ -53,6 +53,20 @@ void luo_registry_free(struct luo_registry *r);
 unsigned long luo_registry_count(struct luo_registry *r, enum luo_dir dir);
 
 /**
+ * luo_registry_visit() - call @fn for each listed session of @dir.
+ * @r: the registry.
+ * @dir: the direction.
+ * @fn: the visitor; returns nonzero to stop.
+ * @arg: passed to @fn.
+ *
+ * Sessions are visited in creation order with the table mutex held, so
+ * that none can go away meanwhile.  @fn may take the session mutex (it
+ * nests inside the table mutex) but must not call back into the registry.
+ */
+void luo_registry_visit(struct luo_registry *r, enum luo_dir dir,
+			int (*fn)(struct luo_session *s, void *arg), void *arg);
+
+/**
  * luo_registry_buckets() - current size of the name hash table.
  * @r: the registry.
  *
@@ -208,6 +222,10 @@ struct luo_file_rec *luo_file_find(struct luo_session *s,
 				   unsigned long long token);
 /** luo_file_last() - the newest record of @s, or NULL. */
 struct luo_file_rec *luo_file_last(struct luo_session *s);
+/** luo_file_first() - the oldest record of @s, or NULL. */
+struct luo_file_rec *luo_file_first(struct luo_session *s);
+/** luo_file_next() - the record preserved after @f in its session, or NULL. */
+struct luo_file_rec *luo_file_next(struct luo_file_rec *f);
 /** luo_file_del() - remove and free record @f of @s. */
 void luo_file_del(struct luo_session *s, struct luo_file_rec *f);
 /** luo_file_priv() - the C layer's pointer stored in @f. */

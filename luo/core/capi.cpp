@@ -79,6 +79,14 @@ unsigned long luo_registry_count(luo_registry *r, luo_dir dir)
 	return r->reg.count(D(dir));
 }
 
+void luo_registry_visit(luo_registry *r, luo_dir dir,
+			int (*fn)(luo_session *s, void *arg), void *arg)
+{
+	r->reg.for_each(D(dir), [&](Session *s) {
+		return fn(reinterpret_cast<luo_session *>(s), arg) == 0;
+	});
+}
+
 unsigned int luo_registry_buckets(luo_registry *r)
 {
 	return r->reg.buckets();
@@ -214,6 +222,17 @@ luo_file_rec *luo_file_last(luo_session *s)
 {
 	S(s)->assert_held();
 	return F(S(s)->files_tail);
+}
+
+luo_file_rec *luo_file_first(luo_session *s)
+{
+	S(s)->assert_held();
+	return F(S(s)->files);
+}
+
+luo_file_rec *luo_file_next(luo_file_rec *f)
+{
+	return F(F(f)->next);
 }
 
 void luo_file_del(luo_session *s, luo_file_rec *f)

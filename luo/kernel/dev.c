@@ -16,6 +16,9 @@
  * sysfs directory carries a read-only ``status`` file for operators and
  * tests, and a write-only ``discard`` that drops the incoming sessions
  * nobody retrieved: /sys/class/misc/<device>/{status,discard}.
+ * /proc/driver/<device> lists every session and file (luo_sessions_show()):
+ * a listing can be longer than the page a sysfs file may hold, and it must
+ * be readable while an agent has the device open.
  *
  * A kernel that already has the built-in LUO owns /dev/liveupdate; luo
  * refuses to load over it rather than fail later in an obscure way.
@@ -30,6 +33,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/namei.h>
+#include <linux/proc_fs.h>
 #include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/liveupdate.h>
@@ -43,11 +47,15 @@
  * @misc: the misc device.
  * @open_lock: protects @busy.  A leaf lock: nothing else is taken under it.
  * @busy: true while a file of the device is open.
+ * @proc: /proc/driver/<device>, or NULL.
+ * @proc_name: its name below /proc.
  */
 struct luo_dev {
 	struct miscdevice misc;
 	struct mutex open_lock;
 	bool busy;
+	struct proc_dir_entry *proc;
+	char proc_name[48];
 };
 
 static struct luo_dev luo_dev;
@@ -152,6 +160,8 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  "generation: %llu\n"
 			  "sessions_out: %lu\n"
 			  "sessions_in: %lu\n"
+			  "files_out: %llu\n"
+			  "files_in: %llu\n"
 			  "restored_sessions: %llu\n"
 			  "restored_files: %llu\n"
 			  "restored_bytes: %llu\n"
@@ -164,7 +174,9 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  LUO_VERSION, luo_state.devname, h->state, h->base,
 			  h->size, luo_state.generation,
 			  luo_registry_count(r, LUO_OUTGOING),
-			  luo_registry_count(r, LUO_INCOMING), h->in_sessions,
+			  luo_registry_count(r, LUO_INCOMING),
+			  luo_sessions_nfiles(LUO_OUTGOING),
+			  luo_sessions_nfiles(LUO_INCOMING), h->in_sessions,
 			  h->in_files, h->in_bytes, h->restore_ns / 1000,
 			  luo_registry_reserved(r), luo_state.capacity,
 			  h->out_bytes, h->freeze_ns / 1000,
@@ -253,13 +265,23 @@ int luo_dev_init(void)
 	luo_dev.misc.mode = 0600;
 	luo_dev.misc.groups = luo_dev_groups;
 	err = misc_register(&luo_dev.misc);
-	if (err)
+	if (err) {
 		pr_err("cannot register /dev/%s: %d\n", luo_state.devname, err);
-	return err;
+		return err;
+	}
+	snprintf(luo_dev.proc_name, sizeof(luo_dev.proc_name), "driver/%s",
+		 luo_state.devname);
+	luo_dev.proc = proc_create_single(luo_dev.proc_name, 0444, NULL,
+					  luo_sessions_show);
+	if (!luo_dev.proc)
+		pr_warn("no /proc/%s: sessions cannot be listed\n",
+			luo_dev.proc_name);
+	return 0;
 }
 
 void luo_dev_exit(void)
 {
+	proc_remove(luo_dev.proc);
 	misc_deregister(&luo_dev.misc);
 	mutex_destroy(&luo_dev.open_lock);
 }

@@ -27,6 +27,7 @@
 #include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -288,6 +289,36 @@ static void luo_file_finish_one(struct luo_file_rec *rec)
 	luo_preserved_release(lf);
 	fput(lf->file);
 	kfree(lf);
+}
+
+/**
+ * luo_file_show() - one file line of the session listing.
+ * @m: the listing.
+ * @rec: the file; the caller holds its session's mutex.
+ * @dir: its session's direction.
+ *
+ * "file TOKEN HANDLER BYTES STATE": BYTES is what the file takes (or
+ * took) in the handover image; STATE is "preserved" for outgoing files and
+ * "pending", "retrieved" or "failed:ERRNO" for incoming ones.
+ */
+void luo_file_show(struct seq_file *m, struct luo_file_rec *rec,
+		   enum luo_dir dir)
+{
+	struct luo_file *lf = luo_file_priv(rec);
+	int status;
+
+	seq_printf(m, "file %llu ", luo_file_token(rec));
+	if (dir == LUO_OUTGOING) {
+		seq_printf(m, "%s %llu preserved\n", lf->h->name, lf->reserve);
+		return;
+	}
+	seq_printf(m, "%s %llu ", luo_file_handler(rec),
+		   luo_file_data_len(rec));
+	status = luo_file_retrieve_status(rec);
+	if (status < 0)
+		seq_printf(m, "failed:%d\n", -status);
+	else
+		seq_puts(m, status ? "retrieved\n" : "pending\n");
 }
 
 static const struct luo_finish_ops luo_file_finish_ops = {

@@ -12,15 +12,20 @@
  *	for writing, which waits for in-flight operations to drain, then
  *	serializes; on success it is never released.  Test and dry runs
  *	release it again (thaw).
+ *   luo_in_lock (freeze.c)
+ *	Ownership of the incoming image buffer.  Taken without the rwsem
+ *	(at load, by the test round trip, after a mutation ends) and held
+ *	while decoding or counting, so the table and session mutexes nest
+ *	inside it.
  *   registry table mutex (core, class "luo_table")
  *	The session table; taken inside the core's registry methods.
  *   session mutex (core, class "luo_session")
  *	A session's files and retrieve/finish state; luo_session_lock().
+ *	Nests inside the table mutex when the listing and the status file
+ *	walk the sessions (luo_registry_visit()).
  *   luo_preserved_lock (file.c)
  *	The table of inodes preserved (or retrieved and not finished) in
  *	any session: a leaf.
- *   luo_in_lock (freeze.c)
- *	Ownership of the incoming image buffer: a leaf.
  *   luo_dev.open_lock (dev.c)
  *	Exclusive open of the device node: a leaf, never held while calling
  *	into anything else.
@@ -34,11 +39,13 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/types.h>
+#include <luo/core.h>
 
 struct luo_registry;
 struct luo_session;
 struct luo_file_rec;
 struct luo_file;
+struct seq_file;
 
 /**
  * struct luo_file_handler - one kind of file luo can preserve.
@@ -145,6 +152,8 @@ void luo_dev_exit(void);
 /* session.c */
 int luo_session_create_file(const char *name, struct file **filep);
 int luo_session_retrieve_file(const char *name, struct file **filep);
+int luo_sessions_show(struct seq_file *m, void *unused);
+u64 luo_sessions_nfiles(enum luo_dir dir);
 
 /* file.c */
 int luo_file_preserve(struct luo_session *s, int fd, u64 token);
@@ -152,6 +161,8 @@ int luo_file_preserve_file(struct luo_session *s, struct file *file, u64 token);
 void luo_file_unpreserve_all(struct luo_session *s);
 int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out);
 int luo_file_finish_session(struct luo_session *s);
+void luo_file_show(struct seq_file *m, struct luo_file_rec *rec,
+		   enum luo_dir dir);
 extern const struct luo_serialize_ops luo_file_serialize_ops;
 
 /* handover.c */

@@ -26,6 +26,7 @@
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
@@ -295,4 +296,78 @@ out_unlock:
 	luo_session_unlock(s);
 	luo_session_put(r, s);
 	return err;
+}
+
+static int luo_session_show_one(struct luo_session *s, void *arg)
+{
+	struct seq_file *m = arg;
+	enum luo_dir dir = luo_session_dir(s);
+	struct luo_file_rec *rec;
+	const char *state;
+
+	luo_session_lock(s);
+	if (dir == LUO_OUTGOING)
+		state = "open";
+	else if (luo_session_finished(s))
+		state = "finished";
+	else if (luo_session_retrieved(s))
+		state = "retrieved";
+	else
+		state = "pending";
+	seq_printf(m, "session %s %s %u ", dir == LUO_OUTGOING ? "out" : "in",
+		   state, luo_session_nfiles(s));
+	seq_escape(m, luo_session_name(s), " \t\n\\");
+	seq_putc(m, '\n');
+	for (rec = luo_file_first(s); rec; rec = luo_file_next(rec))
+		luo_file_show(m, rec, dir);
+	luo_session_unlock(s);
+	return 0;
+}
+
+/**
+ * luo_sessions_show() - the session listing, /proc/driver/<device>.
+ * @m: the listing.
+ * @unused: unused.
+ *
+ * Outgoing sessions, then incoming ones, each in creation order:
+ * "session DIR STATE NFILES NAME" followed by its files (luo_file_show()).
+ * DIR is "out" or "in"; STATE is "open" for outgoing sessions and
+ * "pending", "retrieved" or "finished" for incoming ones.  Space, tab,
+ * newline and backslash in NAME are written as octal escapes (\ooo), so
+ * every line splits on spaces.  Takes no part in the serialize rwsem: the
+ * listing still works after the freeze.
+ *
+ * Return: 0.
+ */
+int luo_sessions_show(struct seq_file *m, void *unused)
+{
+	luo_registry_visit(luo_state.registry, LUO_OUTGOING,
+			   luo_session_show_one, m);
+	luo_registry_visit(luo_state.registry, LUO_INCOMING,
+			   luo_session_show_one, m);
+	return 0;
+}
+
+static int luo_session_add_nfiles(struct luo_session *s, void *arg)
+{
+	u64 *n = arg;
+
+	luo_session_lock(s);
+	*n += luo_session_nfiles(s);
+	luo_session_unlock(s);
+	return 0;
+}
+
+/**
+ * luo_sessions_nfiles() - files in the listed sessions of one direction.
+ * @dir: the direction.
+ *
+ * Return: the count.
+ */
+u64 luo_sessions_nfiles(enum luo_dir dir)
+{
+	u64 n = 0;
+
+	luo_registry_visit(luo_state.registry, dir, luo_session_add_nfiles, &n);
+	return n;
 }

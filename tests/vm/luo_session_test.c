@@ -505,6 +505,102 @@ TEST_F(dev, close_finishes_implicitly)
 	close(m);
 }
 
+/* ---- the listing an operator reads -------------------------------------- */
+
+#define LISTING "/proc/driver/liveupdate"
+#define STATUS "/sys/class/misc/liveupdate/status"
+
+/* The line of @path that starts with @prefix, without its newline. */
+static int line_of(const char *path, const char *prefix, char *out, size_t len)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	char *p, *end;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	for (p = buf; *p; p = end + 1) {
+		end = strchrnul(p, '\n');
+		if (!strncmp(p, prefix, strlen(prefix))) {
+			snprintf(out, len, "%.*s", (int)(end - p), p);
+			return 0;
+		}
+		if (!*end)
+			break;
+	}
+	return -ENOENT;
+}
+
+TEST_F(dev, listing_shows_sessions_and_files)
+{
+	const char name[] = "list me\\\n";
+	const char esc[] = "list\\040me\\134\\012";
+	unsigned long long bytes, bytes2;
+	char line[256], want[128], state[32];
+	int s, m1, m2, in, r;
+
+	s = create_session(self->dev, name);
+	ASSERT_LE(0, s);
+	m1 = memfd_with("abc", 3, 0);
+	m2 = memfd_with(NULL, 0, 0);
+	ASSERT_EQ(0, preserve(s, m1, 7));
+	ASSERT_EQ(0, preserve(s, m2, 1ULL << 40));
+
+	snprintf(want, sizeof(want), "session out open 2 %s", esc);
+	ASSERT_EQ(0, line_of(LISTING, "session out", line, sizeof(line)));
+	EXPECT_STREQ(want, line);
+	ASSERT_EQ(0, line_of(LISTING, "file 7 ", line, sizeof(line)));
+	ASSERT_EQ(2, sscanf(line, "file 7 memfd-v1 %llu %31s", &bytes, state));
+	EXPECT_LE(3ULL, bytes);
+	EXPECT_STREQ("preserved", state);
+	ASSERT_EQ(0, line_of(LISTING, "file 1099511627776 memfd-v1 ", line,
+			     sizeof(line)));
+	ASSERT_EQ(1, sscanf(line, "file 1099511627776 memfd-v1 %llu", &bytes2));
+	ASSERT_EQ(0, line_of(STATUS, "files_out:", line, sizeof(line)));
+	EXPECT_STREQ("files_out: 2", line);
+
+	ASSERT_EQ(0, roundtrip());
+	snprintf(want, sizeof(want), "session in pending 2 %s", esc);
+	ASSERT_EQ(0, line_of(LISTING, "session in", line, sizeof(line)));
+	EXPECT_STREQ(want, line);
+	ASSERT_EQ(0, line_of(STATUS, "files_in:", line, sizeof(line)));
+	EXPECT_STREQ("files_in: 2", line);
+
+	in = retrieve_session(self->dev, name);
+	ASSERT_LE(0, in);
+	r = retrieve_fd(in, 7);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, line_of(LISTING, "session in", line, sizeof(line)));
+	snprintf(want, sizeof(want), "session in retrieved 2 %s", esc);
+	EXPECT_STREQ(want, line);
+	/* Incoming files follow the outgoing ones; match on the state. */
+	snprintf(want, sizeof(want), "file 7 memfd-v1 %llu retrieved", bytes);
+	EXPECT_EQ(0, line_of(LISTING, want, line, sizeof(line)));
+	snprintf(want, sizeof(want), "file 1099511627776 memfd-v1 %llu pending",
+		 bytes2);
+	EXPECT_EQ(0, line_of(LISTING, want, line, sizeof(line)));
+	snprintf(want, sizeof(want), "file 7 memfd-v1 %llu pending", bytes);
+	EXPECT_EQ(-ENOENT, line_of(LISTING, want, line, sizeof(line)));
+	EXPECT_EQ(0, finish(in));
+	snprintf(want, sizeof(want), "session in finished 0 %s", esc);
+	ASSERT_EQ(0, line_of(LISTING, "session in", line, sizeof(line)));
+	EXPECT_STREQ(want, line);
+	close(in);
+	EXPECT_EQ(-ENOENT, line_of(LISTING, "session in", line, sizeof(line)));
+	close(s);
+	EXPECT_EQ(-ENOENT, line_of(LISTING, "session", line, sizeof(line)));
+	EXPECT_EQ(-ENOENT, line_of(LISTING, "file", line, sizeof(line)));
+	close(r);
+	close(m1);
+	close(m2);
+}
+
 TEST_F(dev, discard_drops_what_nobody_retrieved)
 {
 	int a = create_session(self->dev, "keep");
