@@ -23,6 +23,8 @@ endif
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
 	clean help deps tools
 
+.PHONY: install install-headers install-tools dkms-install dkms-test
+
 all: module
 
 deps:
@@ -52,6 +54,23 @@ stock-test:
 check:
 	@scripts/check.sh
 
+# DESTDIR (staging root) and PREFIX (default /usr/local) as usual.
+install:
+	@DESTDIR="$(DESTDIR)" scripts/install.sh module "$(KDIR)"
+
+install-headers:
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" scripts/install.sh headers
+
+install-tools:
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" LIBDIR="$(LIBDIR)" \
+		scripts/install.sh tools
+
+dkms-install:
+	@DESTDIR="$(DESTDIR)" scripts/install.sh dkms
+
+dkms-test:
+	@scripts/dkms-test.sh
+
 demo:
 	@scripts/demo.sh
 
@@ -73,3 +92,8 @@ help:
 	@echo "make lint        clang-format, checkpatch, sparse"
 	@echo "make tools       libluo (static, shared, pkg-config) in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"
+	@echo "make install     luo.ko for KDIR into /lib/modules, udev rule, depmod"
+	@echo "make install-headers  linux/liveupdate.h into PREFIX/include"
+	@echo "make install-tools    libluo, luo.h, libluo.pc, luoctl(8) into PREFIX"
+	@echo "make dkms-install     sources for DKMS into /usr/src/luo-<version>"
+	@echo "make dkms-test   DKMS build, load in stock 6.12; install targets"
