@@ -1,18 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-tools.sh - userspace: libluo (static, shared, pkg-config file).
+# build-tools.sh - userspace: libluo (static, shared, pkg-config file) and
+# luoctl.
 #
 # Output in build/tools/: libluo.a, libluo.so.1 (+ libluo.so link),
-# libluo.pc (prefix from $PREFIX, default /usr/local).  The header is
-# also compiled as C++ to prove it is usable from there.
+# libluo.pc (prefix from $PREFIX, default /usr/local), luoctl (libluo
+# linked in) and luoctl.static (for the test VMs, which have no libc).
+# The header is also compiled as C++ to prove it is usable from there.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=$top/build/tools
 src=$top/tools/libluo
 mkdir -p "$out"
 cflags=(-O2 -g -Wall -Wextra -Werror -I"$top/include/uapi" -I"$src")
-version=$(cd "$top" && git describe --always --tags 2>/dev/null || echo 0.1.0)
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 
 gcc "${cflags[@]}" -c -o "$out/libluo.o" "$src/libluo.c"
 rm -f "$out/libluo.a"
@@ -25,3 +27,8 @@ sed -e "s|@PREFIX@|${PREFIX:-/usr/local}|" -e "s|@VERSION@|$version|" \
 echo '#include <luo.h>
 int f() { return luo_open(); }' |
 	g++ -x c++ -std=c++17 -Wall -Werror -fsyntax-only -I"$src" -
+
+luoctl=(-DLUOCTL_VERSION="\"$version\"" "$top/tools/luoctl/luoctl.c"
+	"$out/libluo.a")
+gcc "${cflags[@]}" -o "$out/luoctl" "${luoctl[@]}"
+gcc "${cflags[@]}" -static -o "$out/luoctl.static" "${luoctl[@]}"

@@ -24,6 +24,7 @@ run_selftest luo_session_test "$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
 	--params test_hooks=1
 run_selftest libluo_test "$LUO_TOP/build/vm/libluo_test" "$fixtures" \
 	--params test_hooks=1
+run_luoctl_test luoctl_test "$fixtures"
 
 # --- handover across real kexecs -------------------------------------------
 # A chain of three kernels: state created in the first is verified and

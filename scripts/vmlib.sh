@@ -94,3 +94,22 @@ run_selftest() {
 		fail "$name" "ran no test"
 	fi
 }
+
+# run_luoctl_test NAME FIXTURES [qemu/run options...] - the operator's
+# live update with luoctl (tests/vm/luoctl_test.sh, two boots), then the
+# JSON it printed, parsed on the host as a script would.
+run_luoctl_test() {
+	local name=$1 fixtures=$2 tap line
+	shift 2
+	"$LUO_TOP/scripts/build-tools.sh" || { fail "$name: build-tools"; return; }
+	run_selftest "$name" "$LUO_TOP/tests/vm/luoctl_test.sh" "$fixtures" \
+		--add "$LUO_TOP/build/tools/luoctl.static" \
+		--add "$LUO_TOP/build/vm/fake_vmm" --kexec 1 "$@"
+	tap=$VM_OUT/$name.tap
+	while read -r line; do
+		case "$line" in
+		"ok "*) pass "$name ${line#ok [0-9]* - }" > /dev/null ;;
+		"not ok "*) fail "$name ${line#not ok [0-9]* - }" ;;
+		esac
+	done < <("$LUO_TOP/scripts/check-luoctl-json.py" "$tap")
+}
