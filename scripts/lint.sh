@@ -7,6 +7,7 @@
 #                 kernel's source), C++ with luo/core/.clang-format
 #   checkpatch    --no-tree -f on the C layer, KUnit suites, C headers
 #   sparse        `make C=2` of the module against the test kernel
+#   groff         the man page renders without warnings
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$LUO_TOP/scripts/results.sh"
@@ -55,6 +56,12 @@ elif ! cmp -s "$abi" docs/abi.rst; then
 	note "docs/abi.rst: stale (run scripts/gen-abi-doc.sh)"
 fi
 rm -f "$abi"
+
+# The man page: no groff warnings.
+for f in $(git ls-files '*.[1-8]'); do
+	out=$(LC_ALL=C.UTF-8 groff -man -ww -z "$f" 2>&1)
+	[ -z "$out" ] || { echo "$out"; note "$f: groff warnings"; }
+done
 
 # sparse: a C=2 build checks every C file whether or not it is rebuilt.
 mkdir -p build/sparse
