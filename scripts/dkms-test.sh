@@ -259,6 +259,24 @@ else
 	else
 		fail "install-tools: libluo.so -> libluo.so.1, .pc prefix"
 	fi
+	# What was installed works: luoctl runs; a program builds and links
+	# against luo.h with libluo.a and with libluo.so.
+	echo '#include <luo.h>
+int main(void) { return luo_open() < 0 ? 0 : 0; }' > "$tmp/prog.c"
+	inc=$d/usr/local/include
+	libd=$d/usr/local/lib
+	if "$d/usr/local/sbin/luoctl" --version >> "$log" 2>&1 &&
+		gcc -Wall -Werror -I"$inc" -o "$tmp/prog-static" "$tmp/prog.c" \
+			"$libd/libluo.a" >> "$log" 2>&1 &&
+		gcc -Wall -Werror -I"$inc" -o "$tmp/prog-shared" "$tmp/prog.c" \
+			-L"$libd" -lluo >> "$log" 2>&1 &&
+		LD_LIBRARY_PATH=$libd ldd "$tmp/prog-shared" |
+			grep -q "libluo.so.1 => $libd/libluo.so.1"; then
+		pass "install-tools: luoctl runs, programs link libluo.a/.so"
+	else
+		fail "install-tools: luoctl runs, programs link libluo.a/.so" \
+			"see $log"
+	fi
 fi
 
 record dkms-test "$PASSED" "$FAILED"
