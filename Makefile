@@ -7,7 +7,8 @@
 #   make demo        the main job, in a QEMU guest
 #   make help        all targets
 #
-# KDIR defaults to luo's test kernel (built once, cached in $(LUO_CACHE));
+# KDIR defaults to luo's test kernel (built once, cached in $(LUO_CACHE)),
+# and for `make install` to the running kernel's headers;
 # `make KDIR=/lib/modules/$(uname -r)/build` builds for installed headers.
 # Each kernel gets its own build directory, build/<kernelrelease>/, so that
 # building for several kernels never mixes objects; luo.ko at the top is a
@@ -17,7 +18,12 @@ TOP := $(CURDIR)
 SHELL := /bin/bash
 
 ifeq ($(origin KDIR),undefined)
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+# Installing is for the machine's own kernel.
+KDIR = /lib/modules/$(shell uname -r)/build
+else
 KDIR = $(shell $(TOP)/scripts/test-kernel.sh)/build
+endif
 endif
 
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
@@ -88,11 +94,11 @@ help:
 	@echo "make host-test   C++ core under GoogleTest (ASan+UBSan, TSan)"
 	@echo "make kunit       KUnit suites in the test kernel (QEMU)"
 	@echo "make vm-test     userspace tests in the test kernel (QEMU)"
-	@echo "make stock-test  load and test in Debian's stock 6.1/6.12"
+	@echo "make stock-test  the VM suite in Debian's stock 6.1/6.12"
 	@echo "make lint        clang-format, checkpatch, sparse"
-	@echo "make tools       libluo (static, shared, pkg-config) in build/tools"
+	@echo "make tools       libluo (static, shared, pkg-config), luoctl in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"
-	@echo "make install     luo.ko for KDIR into /lib/modules, udev rule, depmod"
+	@echo "make install     luo.ko for the running kernel (or KDIR), udev rule, depmod"
 	@echo "make install-headers  linux/liveupdate.h into PREFIX/include"
 	@echo "make install-tools    libluo, luo.h, libluo.pc, luoctl(8) into PREFIX"
 	@echo "make dkms-install     sources for DKMS into /usr/src/luo-<version>"

@@ -7,7 +7,9 @@
 #   host-test   C++ core under GoogleTest, ASan+UBSan and TSan
 #   kunit       KUnit suites in the test kernel (QEMU)
 #   vm-test     userspace tests and tooling self-tests in the test kernel
-#   stock-test  module built for and loaded into Debian's 6.12 and 6.1
+#   stock-test  the VM suite on Debian's stock 6.12 and 6.1 kernels
+#   dkms-test   DKMS build of what dkms-install ships, loaded in stock
+#               6.12; the install targets into a DESTDIR (root)
 #
 # A layer that fails does not stop the others, so one run shows everything;
 # the exit status is non-zero if anything failed.  The last line is
@@ -20,7 +22,7 @@ set -uo pipefail
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 
-layers=(lint host-test kunit vm-test stock-test)
+layers=(lint host-test kunit vm-test stock-test dkms-test)
 status=0
 declare -A took
 for layer in "${layers[@]}"; do
