@@ -3,7 +3,8 @@
 #
 # stock-test.sh - the module built against Debian's stock 6.12 and 6.1
 # headers, loaded into the matching stock kernels (unpacked, not
-# installed) in QEMU, running the userspace tests before and after a kexec.
+# installed) in QEMU, running the whole VM suite there (run_suite in
+# vmlib.sh: the same tests as vm-test.sh, real kexec handovers included).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$LUO_TOP/scripts/results.sh"
@@ -11,6 +12,7 @@ set -uo pipefail
 
 kroot=$("$LUO_TOP/scripts/test-kernel.sh") || exit 1
 build_vm_tests "$kroot/src" || exit 1
+"$LUO_TOP/scripts/build-tools.sh" || exit 1
 
 for series in 6.12 6.1; do
 	mapfile -t k < <("$LUO_TOP/scripts/stock-kernel.sh" "$series")
@@ -24,15 +26,7 @@ for series in 6.12 6.1; do
 		fail "stock-$series: fixtures build"
 		continue
 	fi
-	run_selftest "stock-$series-luo_dev_test" \
-		"$LUO_TOP/build/vm/luo_dev_test" "$fixtures" \
-		--kernel "stock-$series" --kexec 1
-	run_selftest "stock-$series-luo_session_test" \
-		"$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
-		--kernel "stock-$series" --params test_hooks=1
-	run_selftest "stock-$series-luo_handover_test" \
-		"$LUO_TOP/build/vm/luo_handover_test" "$fixtures" \
-		--kernel "stock-$series" --kexec 1
+	run_suite "stock-$series-" "$fixtures" --kernel "stock-$series"
 done
 
 record stock-test "$PASSED" "$FAILED"

@@ -18,48 +18,8 @@ build_vm_tests "$kroot/src" || exit 1
 
 fixtures=$(build_fixtures "$kdir") || exit 1
 
-# --- userspace tests against /dev/liveupdate ------------------------------
-run_selftest luo_dev_test "$LUO_TOP/build/vm/luo_dev_test" "$fixtures"
-run_selftest luo_session_test "$LUO_TOP/build/vm/luo_session_test" "$fixtures" \
-	--params test_hooks=1
-run_selftest libluo_test "$LUO_TOP/build/vm/libluo_test" "$fixtures" \
-	--params test_hooks=1
-run_luoctl_test luoctl_test "$fixtures"
-
-# --- handover across real kexecs -------------------------------------------
-# A chain of three kernels: state created in the first is verified and
-# carried forward by the second and verified again by the third.
-run_selftest luo_handover_test "$LUO_TOP/build/vm/luo_handover_test" \
-	"$fixtures" --kexec 2 --timeout 600
-
-# An image corrupted in the range (one byte flipped through /dev/mem just
-# before the next kernel's luo loads) is rejected whole, with a reason.
-run_selftest luo_handover_rejected "$LUO_TOP/build/vm/luo_handover_test" \
-	"$fixtures" --args rejected --kexec 1 --before-load '
-	if [ "$LUO_STAGE" = 2 ]; then
-		a=$((${LUO_HANDOVER_BASE:-0x38000000} + 0x100))
-		v=$(devmem $a 8)
-		devmem $a 8 $((v ^ 0xff))
-	fi'
-
-# --- the freeze at a real kexec, under load ---------------------------------
-out=$VM_OUT/kexec-busy.out
-if "$LUO_TOP/qemu/run" --no-kmemleak --kexec 1 --out "$out" \
-	--add "$LUO_TOP/build/vm/luo_busy" -- sh -c '
-	if [ "$LUO_STAGE" = 1 ]; then
-		./luo_busy start && echo started > $LUO_OUT
-		sleep 2
-	else
-		grep -e "^handover:" -e sessions_out \
-			/sys/class/misc/liveupdate/status > $LUO_OUT
-	fi' > "$VM_OUT/kexec-busy.log" 2>&1 &&
-	grep -qx started "$out" && grep -qx 'sessions_out: 0' "$out" &&
-	grep -qx 'handover: restored' "$out" &&
-	grep -q 'luo: kexec: handed over' "$VM_OUT/kexec-busy.log"; then
-	pass "freeze: kexec while a daemon keeps issuing ioctls"
-else
-	fail "freeze: kexec under load" "see kexec-busy.log"
-fi
+# --- the suite: userspace, luoctl, handover across kexecs, freeze under load
+run_suite "" "$fixtures"
 
 # --- qemu/run self-tests -----------------------------------------------------
 run=$LUO_TOP/qemu/run

@@ -69,7 +69,7 @@ run_selftest() {
 	fi
 	out=$VM_OUT/$name.tap
 	log=$VM_OUT/$name.log
-	for ko in "$fixtures"/*.ko; do adds+=(--add "$ko"); done
+	for ko in "$fixtures"/*.ko; do [ -e "$ko" ] && adds+=(--add "$ko"); done
 	"$LUO_TOP/qemu/run" --quiet --add "$bin" "${adds[@]}" --out "$out" "$@" -- \
 		sh -c "set -o pipefail; ./$(basename "$bin")$args 2>&1 | tee \$LUO_OUT" \
 		> "$log" 2>&1
@@ -112,4 +112,57 @@ run_luoctl_test() {
 		"not ok "*) fail "$name ${line#not ok [0-9]* - }" ;;
 		esac
 	done < <("$LUO_TOP/scripts/check-luoctl-json.py" "$tap")
+}
+
+# run_suite PREFIX FIXTURES [qemu/run options...] - the VM test suite, the
+# same on every kernel (the options pick it: --kernel stock-6.12): the
+# userspace tests, luoctl, the handover across real kexecs, the freeze
+# under load.  Results are named PREFIX<test>.
+run_suite() {
+	local p=$1 fixtures=$2 out
+	shift 2
+	# Userspace against /dev/liveupdate: the ioctls, libluo, luoctl.
+	run_selftest "${p}luo_dev_test" "$LUO_TOP/build/vm/luo_dev_test" \
+		"$fixtures" "$@"
+	run_selftest "${p}luo_session_test" "$LUO_TOP/build/vm/luo_session_test" \
+		"$fixtures" --params test_hooks=1 "$@"
+	run_selftest "${p}libluo_test" "$LUO_TOP/build/vm/libluo_test" \
+		"$fixtures" --params test_hooks=1 "$@"
+	run_luoctl_test "${p}luoctl_test" "$fixtures" "$@"
+
+	# A chain of three kernels: state created in the first is verified and
+	# carried forward by the second and verified again by the third.
+	run_selftest "${p}luo_handover_test" \
+		"$LUO_TOP/build/vm/luo_handover_test" "$fixtures" --kexec 2 \
+		--timeout 600 "$@"
+
+	# An image corrupted in the range (one byte flipped through /dev/mem just
+	# before the next kernel's luo loads) is rejected whole, with a reason.
+	run_selftest "${p}luo_handover_rejected" \
+		"$LUO_TOP/build/vm/luo_handover_test" "$fixtures" \
+		--args rejected --kexec 1 "$@" --before-load '
+		if [ "$LUO_STAGE" = 2 ]; then
+			a=$((${LUO_HANDOVER_BASE:-0x38000000} + 0x100))
+			v=$(devmem $a 8)
+			devmem $a 8 $((v ^ 0xff))
+		fi'
+
+	# The freeze at a real kexec, under load.
+	out=$VM_OUT/${p}kexec-busy.out
+	if "$LUO_TOP/qemu/run" --no-kmemleak --kexec 1 --out "$out" "$@" \
+		--add "$LUO_TOP/build/vm/luo_busy" -- sh -c '
+		if [ "$LUO_STAGE" = 1 ]; then
+			./luo_busy start && echo started > $LUO_OUT
+			sleep 2
+		else
+			grep -e "^handover:" -e sessions_out \
+				/sys/class/misc/liveupdate/status > $LUO_OUT
+		fi' > "$VM_OUT/${p}kexec-busy.log" 2>&1 &&
+		grep -qx started "$out" && grep -qx 'sessions_out: 0' "$out" &&
+		grep -qx 'handover: restored' "$out" &&
+		grep -q 'luo: kexec: handed over' "$VM_OUT/${p}kexec-busy.log"; then
+		pass "${p}freeze: kexec while a daemon keeps issuing ioctls"
+	else
+		fail "${p}freeze: kexec under load" "see ${p}kexec-busy.log"
+	fi
 }
