@@ -25,8 +25,14 @@ rel=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' \
 [ -n "$rel" ] || { echo "build-module: no UTS_RELEASE in $kdir" >&2; exit 1; }
 out="$top/build/$rel"
 mkdir -p "$out"
-version=$(cd "$top" && git describe --always --dirty --tags 2>/dev/null ||
-	echo 0.1.0)
+# Two builds for the same kernel at once would mix their objects.
+exec 9> "$out/.lock"
+flock 9
+# The package version (dkms.conf) and, in a checkout, the commit.
+version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+if git=$(cd "$top" && git describe --always --dirty 2>/dev/null); then
+	version+="+$git"
+fi
 # Build products are excluded, so --delete leaves them alone.
 rsync -a --delete \
 	--exclude '*.o' --exclude '*.ko' --exclude '.*.cmd' --exclude '*.mod' \

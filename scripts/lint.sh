@@ -8,6 +8,7 @@
 #   checkpatch    --no-tree -f on the C layer, KUnit suites, C headers
 #   sparse        `make C=2` of the module against the test kernel
 #   groff         the man page renders without warnings
+#   bash -n       every shell script parses
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$LUO_TOP/scripts/results.sh"
@@ -56,6 +57,13 @@ elif ! cmp -s "$abi" docs/abi.rst; then
 	note "docs/abi.rst: stale (run scripts/gen-abi-doc.sh)"
 fi
 rm -f "$abi"
+
+# Shell: every script parses (busybox sh runs the guest ones; bash -n is
+# the closest check the host has).
+for f in $(git ls-files 'scripts/*.sh' qemu/run qemu/init .ci/run \
+	'tests/vm/*.sh'); do
+	bash -n "$f" 2>&1 || note "$f: does not parse"
+done
 
 # The man page: no groff warnings.
 for f in $(git ls-files '*.[1-8]'); do
