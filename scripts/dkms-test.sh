@@ -3,8 +3,9 @@
 #
 # dkms-test.sh - packaging: what `make dkms-install` ships builds with
 # DKMS for Debian's stock 6.12 and the DKMS-built luo.ko loads there (in
-# QEMU); `make install`, `install-headers` and `install-tools` put exactly
-# the expected files under DESTDIR.
+# QEMU) and carries a memfd across a kexec driven by luoctl; `make
+# install`, `install-headers` and `install-tools` put exactly the expected
+# files under DESTDIR.
 #
 # Runs as root: the sources go to the real /usr/src/luo-<version> and DKMS
 # works in its own tree (/var/lib/dkms), as on a user's machine.  The
@@ -141,8 +142,8 @@ else
 	run "dkms install luo/$ver for $rel" dkms install -m luo -v "$ver" \
 		-k "$rel" --kernelsourcedir "$kdir" --no-depmod
 	if ls "/lib/modules/$rel/updates/dkms/luo.ko"* > /dev/null 2>&1 &&
-		dkms status -m luo -v "$ver" -k "$rel" 2>/dev/null |
-		grep -q ': installed'; then
+		[[ "$(dkms status -m luo -v "$ver" -k "$rel" 2>/dev/null)" == \
+			*': installed'* ]]; then
 		pass "dkms install: /lib/modules/$rel/updates/dkms/luo.ko"
 	else
 		fail "dkms install: /lib/modules/$rel/updates/dkms/luo.ko" \
@@ -175,6 +176,18 @@ else
 	else
 		fail "stock-6.12: status says version $ver, no image" \
 			"$(tr '\n' ' ' < "$out" 2>/dev/null)"
+	fi
+
+	# What an operator does next with the installed module: a live
+	# update of a memfd with luoctl preserve and luoctl kexec, luoctl
+	# retrieve in the next kernel (tests/vm/luoctl_test.sh).
+	if [ -s "$ko" ] && kroot=$("$LUO_TOP/scripts/test-kernel.sh") &&
+		build_vm_tests "$kroot/src"; then
+		mkdir -p "$tmp/nofixtures"
+		run_luoctl_test dkms-stock-6.12-luoctl_test "$tmp/nofixtures" \
+			--kernel stock-6.12 --module "$ko"
+	else
+		fail "stock-6.12: a live update with luoctl and the DKMS luo.ko"
 	fi
 
 	dkms_cleanup
@@ -270,8 +283,8 @@ int main(void) { return luo_open() < 0 ? 0 : 0; }' > "$tmp/prog.c"
 			"$libd/libluo.a" >> "$log" 2>&1 &&
 		gcc -Wall -Werror -I"$inc" -o "$tmp/prog-shared" "$tmp/prog.c" \
 			-L"$libd" -lluo >> "$log" 2>&1 &&
-		LD_LIBRARY_PATH=$libd ldd "$tmp/prog-shared" |
-			grep -q "libluo.so.1 => $libd/libluo.so.1"; then
+		deps=$(LD_LIBRARY_PATH=$libd ldd "$tmp/prog-shared") &&
+		[[ "$deps" == *"libluo.so.1 => $libd/libluo.so.1"* ]]; then
 		pass "install-tools: luoctl runs, programs link libluo.a/.so"
 	else
 		fail "install-tools: luoctl runs, programs link libluo.a/.so" \

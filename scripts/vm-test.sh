@@ -38,7 +38,7 @@ if "$run" --quiet --no-kmemleak --kexec 2 --out "$out" \
 	grep -qx 'stage 1 module yes' "$out" &&
 	grep -qx 'stage 2 module yes' "$out" &&
 	grep -qx 'stage 3 module yes' "$out" &&
-	sed -n '/stage 1 exits/,/before-load 2/p' "$out" | grep -qx tick; then
+	grep -qx tick <(sed -n '/stage 1 exits/,/before-load 2/p' "$out"); then
 	pass "runner: 3 stages over 2 kexecs, before-load, daemon survives to the jump"
 else
 	fail "runner: kexec stages" "see $out"
