@@ -16,8 +16,7 @@ kroot=$("$LUO_TOP/scripts/test-kernel.sh")
 make -s -C "$LUO_TOP" module KDIR="$kroot/build" > /dev/null
 mkdir -p "$LUO_TOP/build/tools" "$LUO_TOP/build/vm"
 vmm=$LUO_TOP/build/tools/luo-vmm
-gcc -static -O2 -Wall -Wextra -Werror -I"$LUO_TOP/include/uapi" \
-	-o "$vmm" "$LUO_TOP/tools/luo-vmm.c" -lpthread
+"$LUO_TOP/scripts/build-tools.sh"
 gcc -static -O2 -Wall -Wextra -Werror -I"$LUO_TOP/include/uapi" \
 	-o "$LUO_TOP/build/vm/luo_handover_test" \
 	"$LUO_TOP/tests/vm/luo_handover_test.c"

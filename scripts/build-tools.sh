@@ -6,7 +6,8 @@
 #
 # Output in build/tools/: libluo.a, libluo.so.1 (+ libluo.so link),
 # libluo.pc (prefix from $PREFIX, default /usr/local), luoctl (libluo
-# linked in) and luoctl.static (for the test VMs, which have no libc).
+# linked in), and luoctl.static and the demo VMM luo-vmm for the test VMs
+# (which have no libc).
 # The header is also compiled as C++ to prove it is usable from there.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,3 +33,6 @@ luoctl=(-DLUOCTL_VERSION="\"$version\"" "$top/tools/luoctl/luoctl.c"
 	"$out/libluo.a")
 gcc "${cflags[@]}" -o "$out/luoctl" "${luoctl[@]}"
 gcc "${cflags[@]}" -static -o "$out/luoctl.static" "${luoctl[@]}"
+# The demo VMM runs in the test VMs: static, like luoctl.static.
+gcc "${cflags[@]}" -static -o "$out/luo-vmm" "$top/tools/luo-vmm.c" \
+	"$out/libluo.a" -lpthread

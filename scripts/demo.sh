@@ -21,8 +21,7 @@ kroot=$("$LUO_TOP/scripts/test-kernel.sh")
 make -s -C "$LUO_TOP" module KDIR="$kroot/build" > /dev/null
 mkdir -p "$LUO_TOP/build/tools"
 vmm=$LUO_TOP/build/tools/luo-vmm
-gcc -static -O2 -Wall -Wextra -Werror -I"$LUO_TOP/include/uapi" \
-	-o "$vmm" "$LUO_TOP/tools/luo-vmm.c" -lpthread
+"$LUO_TOP/scripts/build-tools.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -33,14 +32,19 @@ say
 export LUO_HANDOVER_BASE=0x30000000 LUO_HANDOVER_SIZE=160M
 set +e
 "$LUO_TOP/qemu/run" --no-kmemleak --kexec 1 --add "$vmm" \
+	--add "$LUO_TOP/build/tools/luoctl.static" \
 	--out "$tmp/out" -- sh -c '
 	exec >> "$LUO_OUT" 2>&1
 	if [ "$LUO_STAGE" = 1 ]; then
 		echo "Kernel 1 ($(uname -r)), luo loaded: $(grep ^handover: /sys/class/misc/liveupdate/status)"
 		./luo-vmm start
+		echo "Kernel 1: what luoctl list shows before the jump:"
+		./luoctl.static list | sed "s/^/  /"
 		echo "Kernel 1: kexec into the new kernel..."
 	else
 		echo "Kernel 2, luo loaded: $(grep -e ^handover: -e ^generation: /sys/class/misc/liveupdate/status | tr "\n" " ")"
+		echo "Kernel 2: luoctl list, before the VMM takes its memory back:"
+		./luoctl.static list | sed "s/^/  /"
 		./luo-vmm resume
 	fi' > "$tmp/console" 2>&1
 rc=$?

@@ -12,22 +12,23 @@
  *                   check every byte against what the guest wrote before
  *                   the pause, finish the session, report
  *
+ * It talks to luo through libluo (tools/libluo/luo.h), as a VMM would.
  * The guest's memory is a function of (seed, number of vCPU passes), both
  * kept in the last page, so the new kernel can recompute every byte.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/liveupdate.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "luo.h"
 
 /* Guest memory: $LUO_VMM_MIB MiB (default 64), the same in both stages. */
 static unsigned long mem_size(void)
@@ -91,13 +92,21 @@ static void die(const char *what)
 	exit(1);
 }
 
+/* libluo returns -errno: die on a negative result, pass the rest on. */
+static int check(int ret, const char *what)
+{
+	if (ret < 0) {
+		errno = -ret;
+		die(what);
+	}
+	return ret;
+}
+
 static int start(void)
 {
-	struct liveupdate_ioctl_create_session cs = { .size = sizeof(cs) };
-	struct liveupdate_session_preserve_fd pf = { .size = sizeof(pf) };
 	struct trailer *t;
 	pthread_t th;
-	int dev, fd, p[2];
+	int dev, fd, session, p[2];
 	char c;
 
 	fd = memfd_create("guest-ram", 0);
@@ -121,16 +130,9 @@ static int start(void)
 	printf("  vmm: guest paused after %llu pass(es) over its memory\n",
 	       (unsigned long long)passes);
 
-	dev = open("/dev/liveupdate", O_RDWR);
-	if (dev < 0)
-		die("/dev/liveupdate");
-	strcpy((char *)cs.name, SESSION);
-	if (ioctl(dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &cs))
-		die("CREATE_SESSION");
-	pf.fd = fd;
-	pf.token = TOKEN;
-	if (ioctl(cs.fd, LIVEUPDATE_SESSION_PRESERVE_FD, &pf))
-		die("PRESERVE_FD");
+	dev = check(luo_open(), "/dev/liveupdate");
+	session = check(luo_create_session(dev, SESSION), "CREATE_SESSION");
+	check(luo_preserve_fd(session, fd, TOKEN), "PRESERVE_FD");
 	printf("  vmm: session \"%s\" holds the memfd (token %d); waiting for the kexec\n",
 	       SESSION, TOKEN);
 	fflush(stdout);
@@ -155,28 +157,19 @@ static int start(void)
 
 static int resume(void)
 {
-	struct liveupdate_ioctl_retrieve_session rs = { .size = sizeof(rs) };
-	struct liveupdate_session_retrieve_fd rf = { .size = sizeof(rf) };
-	struct liveupdate_session_finish fin = { .size = sizeof(fin) };
 	struct timespec back;
 	struct trailer *t;
 	uint64_t *w, i, n = (MEM_SIZE - 4096) / 8, bad = 0;
 	double t0, t1, blackout;
 	uint8_t *copy;
-	int dev;
+	int dev, session, fd;
 
 	t0 = now();
-	dev = open("/dev/liveupdate", O_RDWR);
-	if (dev < 0)
-		die("/dev/liveupdate");
-	strcpy((char *)rs.name, SESSION);
-	if (ioctl(dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &rs))
-		die("RETRIEVE_SESSION");
-	rf.token = TOKEN;
-	if (ioctl(rs.fd, LIVEUPDATE_SESSION_RETRIEVE_FD, &rf))
-		die("RETRIEVE_FD");
-	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, rf.fd,
-		   0);
+	dev = check(luo_open(), "/dev/liveupdate");
+	session = check(luo_retrieve_session(dev, SESSION), "RETRIEVE_SESSION");
+	close(dev);
+	fd = check(luo_retrieve_fd(session, TOKEN), "RETRIEVE_FD");
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
 		die("mmap");
 	t1 = now();
@@ -191,8 +184,7 @@ static int resume(void)
 	for (i = 0; i < n; i++)
 		if (w[i] != expect(i, t->passes))
 			bad++;
-	if (ioctl(rs.fd, LIVEUPDATE_SESSION_FINISH, &fin))
-		die("FINISH");
+	check(luo_finish(session), "FINISH");
 	blackout = back.tv_sec - t->paused.tv_sec +
 		   (back.tv_nsec - t->paused.tv_nsec) / 1e9;
 

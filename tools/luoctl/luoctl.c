@@ -624,9 +624,8 @@ static void listing_human(const struct listing *l)
 			const struct lfile *f = &s->files[k];
 			int err = 0;
 
-			printf("     token %-16" PRIu64 " %-10s %10s  ",
-			       f->token, f->type,
-			       human_bytes(f->bytes, b, sizeof(b)));
+			printf("     token %-8" PRIu64 " %-9s %10s  ", f->token,
+			       f->type, human_bytes(f->bytes, b, sizeof(b)));
 			if (sscanf(f->state, "failed:%d", &err) == 1)
 				printf("failed: %s\n", errname(err));
 			else
