@@ -21,10 +21,12 @@
  * reads min(@size, its own size) bytes; a larger @size is accepted only if
  * every byte past what the kernel knows is zero (otherwise E2BIG), and a
  * @size below the kernel's minimum is EINVAL.  Replies are written back
- * into min(@size, kernel size) bytes.  An nr outside the range of the file
- * is EINVAL; a known nr with any other command word is ENOTTY.  A new file
- * descriptor is installed only after the reply was copied out, and is
- * always close-on-exec.
+ * into min(@size, kernel size) bytes.  The checks come in this order: an
+ * nr outside the range of the file is EINVAL; an unreadable @size is
+ * EFAULT; a known nr with any other command word is ENOTTY; a session
+ * command on the wrong kind of session (outgoing or incoming) is EINVAL;
+ * then the @size rules above.  A new file descriptor is installed only
+ * after the reply was copied out, and is always close-on-exec.
  */
 
 #define LIVEUPDATE_IOCTL_TYPE 0xBA
@@ -96,7 +98,8 @@ struct liveupdate_ioctl_retrieve_session {
  * file.  Errors: EINVAL (incoming session), EEXIST (token in use), EBADF,
  * ENOENT (no handler for this kind of file), EBUSY (the file is already
  * preserved, in any session), EOPNOTSUPP (unsupported file state, e.g.
- * seals), ENOSPC (the handover is full), ENOMEM.
+ * seals), ENOSPC (the handover is full), ENOMEM, EINTR (a fatal signal
+ * while the file's pages were being pinned).
  */
 struct liveupdate_session_preserve_fd {
 	__u32 size;
@@ -114,9 +117,12 @@ struct liveupdate_session_preserve_fd {
  * @token: input: the token it was preserved with.
  *
  * Incoming sessions only.  The first success restores the file; later
- * calls return new descriptors of the same file.  A failure is permanent:
- * every later call returns the same error.  Errors: EINVAL (outgoing
- * session), ENOENT (unknown token), or the restore's error.
+ * calls return new descriptors of the same file.  A failed restore is
+ * permanent: every later call returns the same error.  Running out of
+ * descriptors (EMFILE) or of memory for luo's own record (ENOMEM) is not
+ * a restore failure, and a retry may succeed.  Errors: EINVAL (outgoing
+ * session), ENOENT (unknown token), EMFILE, ENOMEM, or the restore's
+ * error.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32 size;
