@@ -56,6 +56,10 @@ case "$LUO_STAGE" in
 	has "^handover: +no image, range 0x" "status shows the range"
 	json status1 status
 
+	expect 3 "kexec refuses when nothing is preserved" -- \
+		luoctl kexec --dry-run --kernel /boot/vmlinuz
+	has "nothing is preserved" "... and says why"
+
 	pid=$(fake_vmm start $SIZE $SEED)
 	[ -n "$pid" ] && ok "a fake VMM holds guest memory (pid $pid)" ||
 		nok "fake VMM did not start"

@@ -1251,6 +1251,16 @@ static bool memmap_covers(const char *cmdline, uint64_t base, uint64_t size)
 	return false;
 }
 
+static bool kexec_disabled(void)
+{
+	int err = 0;
+	char *v = read_all("/proc/sys/kernel/kexec_load_disabled", &err);
+	bool off = v && v[0] == '1';
+
+	free(v);
+	return off;
+}
+
 static int run(char *const argv[])
 {
 	int st;
@@ -1317,9 +1327,10 @@ static int cmd_kexec(int argc, char **argv)
 			       "one, /boot/vmlinuz-$(uname -r) and its initrd) with the current\n"
 			       "command line (memmap= included, BOOT_IMAGE= dropped, ARGS added),\n"
 			       "and jump to it with kexec -e.  Refuses (exit 3) when luo is not\n"
-			       "loaded, has no handover range, the range is not reserved by a\n"
-			       "memmap= on the command line, or incoming sessions are not finished\n"
-			       "(they would be lost); --force skips the last two checks.\n"
+			       "loaded or has no handover range, when kexec is missing or\n"
+			       "disabled, and unless --force: when no memmap= on the command line\n"
+			       "reserves the range, incoming sessions are not finished (they would\n"
+			       "be lost), or nothing is preserved.\n"
 			       "--load-only loads and stops; --dry-run prints the kexec command.\n"
 			       "The jump is immediate: stop services and sync first.\n");
 			return EXIT_OK;
@@ -1363,6 +1374,24 @@ static int cmd_kexec(int argc, char **argv)
 			"refusing: %" PRIu64
 			" incoming session(s) not finished would be lost: retrieve and finish them, 'luoctl finish NAME', or --force",
 			status_num(&st, "sessions_in"));
+		goto out;
+	}
+	if (!force && !status_num(&st, "sessions_out")) {
+		rc = fail_msg(
+			EXIT_NOT_READY,
+			"refusing: nothing is preserved (0 outgoing sessions), the jump would carry nothing over: 'luoctl list', or --force");
+		goto out;
+	}
+	if (!executable("kexec")) {
+		rc = fail_msg(
+			EXIT_NOT_READY,
+			"refusing: no kexec in PATH; install kexec-tools");
+		goto out;
+	}
+	if (kexec_disabled()) {
+		rc = fail_msg(
+			EXIT_NOT_READY,
+			"refusing: kexec is disabled on this machine (kernel.kexec_load_disabled = 1, which only a reboot resets)");
 		goto out;
 	}
 	if (!kernel[0]) {
