@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -540,6 +541,8 @@ static void pidfile_path(const char *name, char *path, size_t len)
 	snprintf(path + n, len - n, ".pid");
 }
 
+static bool holds_session(pid_t pid, const char *name);
+
 /* The pid of the live holder of outgoing session @name, or 0. */
 static pid_t holder_of(const char *name)
 {
@@ -563,7 +566,38 @@ static pid_t holder_of(const char *name)
 	if (!fgets(comm, sizeof(comm), f))
 		comm[0] = '\0';
 	fclose(f);
-	return strncmp(comm, "luoctl-hold", 11) ? 0 : (pid_t)pid;
+	if (strncmp(comm, "luoctl-hold", 11))
+		return 0;
+	/* A pid file can outlive its holder: is that session open there? */
+	return holds_session((pid_t)pid, name) ? (pid_t)pid : 0;
+}
+
+/* Has process @pid the session file "[luo_session] NAME" open? */
+static bool holds_session(pid_t pid, const char *name)
+{
+	char dir[64], path[PATH_MAX], link[PATH_MAX], want[PATH_MAX];
+	bool found = false;
+	struct dirent *e;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(want, sizeof(want), "anon_inode:[luo_session] %s", name);
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		found = !strcmp(link, want);
+	}
+	closedir(d);
+	return found;
 }
 
 static void listing_json(const struct listing *l)
@@ -920,7 +954,9 @@ static int cmd_cancel(int argc, char **argv)
 			rc = fail_errno(errno, NULL, "cannot stop pid %d", pid);
 			continue;
 		}
-		for (tries = 0; tries < 500 && !kill(pid, 0); tries++)
+		/* Gone once its files are closed: a zombie counts as gone. */
+		for (tries = 0; tries < 500 && holds_session(pid, argv[i]);
+		     tries++)
 			usleep(10000);
 		pidfile_path(argv[i], path, sizeof(path));
 		unlink(path);
