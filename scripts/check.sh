@@ -50,6 +50,7 @@ done
 for layer in "${layers[@]}"; do
 	printf '  %-12s %4d s\n' "$layer" "${took[$layer]}"
 done
+"$LUO_TOP/scripts/matrix.sh"
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed"
 exit $status

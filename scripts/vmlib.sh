@@ -14,6 +14,12 @@ mkdir -p "$VM_OUT"
 pass() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "not ok - $1${2:+: $2}"; }
 
+# Per-test counts of the VM suite, for the kernel x test matrix that
+# scripts/matrix.sh prints: one file per script, "NAME PASSED FAILED".
+SUITE_COUNTS=$VM_OUT/$(basename "$0" .sh).suite
+: > "$SUITE_COUNTS"
+suite_count() { echo "$1 $2 $3" >> "$SUITE_COUNTS"; }
+
 # Static userspace test binaries from tests/vm/, against the UAPI header
 # and the kselftest harness of the test kernel's source tree.
 build_vm_tests() {
@@ -90,9 +96,12 @@ run_selftest() {
 	FAILED=$((FAILED + f))
 	if [ "$rc" -ne 0 ]; then
 		fail "$name VM run" "$(tail -n 4 "$log" | tr '\n' ' ')"
+		f=$((f + 1))
 	elif [ $((p + f)) -eq 0 ]; then
 		fail "$name" "ran no test"
+		f=$((f + 1))
 	fi
+	suite_count "$name" "$p" "$f"
 }
 
 # run_luoctl_test NAME FIXTURES [qemu/run options...] - the operator's
@@ -106,12 +115,20 @@ run_luoctl_test() {
 		--add "$LUO_TOP/build/tools/luoctl.static" \
 		--add "$LUO_TOP/build/vm/fake_vmm" --kexec 1 "$@"
 	tap=$VM_OUT/$name.tap
+	local p=0 f=0
 	while read -r line; do
 		case "$line" in
-		"ok "*) pass "$name ${line#ok [0-9]* - }" > /dev/null ;;
-		"not ok "*) fail "$name ${line#not ok [0-9]* - }" ;;
+		"ok "*)
+			pass "$name ${line#ok [0-9]* - }" > /dev/null
+			p=$((p + 1))
+			;;
+		"not ok "*)
+			fail "$name ${line#not ok [0-9]* - }"
+			f=$((f + 1))
+			;;
 		esac
 	done < <("$LUO_TOP/scripts/check-luoctl-json.py" "$tap")
+	suite_count "$name" "$p" "$f"
 }
 
 # run_suite PREFIX FIXTURES [qemu/run options...] - the VM test suite, the
@@ -162,7 +179,9 @@ run_suite() {
 		grep -qx 'handover: restored' "$out" &&
 		grep -q 'luo: kexec: handed over' "$VM_OUT/${p}kexec-busy.log"; then
 		pass "${p}freeze: kexec while a daemon keeps issuing ioctls"
+		suite_count "${p}kexec_busy" 1 0
 	else
 		fail "${p}freeze: kexec under load" "see ${p}kexec-busy.log"
+		suite_count "${p}kexec_busy" 0 1
 	fi
 }

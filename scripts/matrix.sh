@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# matrix.sh - the VM suite as a table: one row per test, one column per
+# kernel, "passed/run" in each cell, from the counts vm-test, stock-test
+# and dkms-test leave in build/results/vm/*.suite (vmlib.sh suite_count).
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+dir=$LUO_TOP/build/results/vm
+cat "$dir"/*.suite 2> /dev/null | awk '
+function column(name) {
+	if (name ~ /^dkms-stock-6\.12-/) return "stock 6.12 (DKMS)"
+	if (name ~ /^stock-6\.12-/) return "stock 6.12"
+	if (name ~ /^stock-6\.1-/) return "stock 6.1"
+	return "test kernel"
+}
+function tname(name) {
+	sub(/^(dkms-)?stock-6\.1(2)?-/, "", name)
+	return name
+}
+{
+	c = column($1); t = tname($1)
+	p[t, c] += $2; f[t, c] += $3
+	if (!(t in seen)) { seen[t] = 1; rows[++nr] = t }
+	if (!(c in cseen)) { cseen[c] = 1 }
+}
+END {
+	if (!nr) exit
+	n = split("test kernel|stock 6.12|stock 6.1|stock 6.12 (DKMS)", all, "|")
+	for (i = 1; i <= n; i++) if (all[i] in cseen) cols[++nc] = all[i]
+	line = sprintf("  %-22s", "VM suite")
+	for (i = 1; i <= nc; i++) line = line sprintf(" %-18s", cols[i])
+	sub(/ +$/, "", line)
+	print line
+	for (r = 1; r <= nr; r++) {
+		line = sprintf("  %-22s", rows[r])
+		for (i = 1; i <= nc; i++) {
+			k = rows[r] SUBSEP cols[i]
+			if (k in p) {
+				cell = p[k] "/" p[k] + f[k]
+				if (f[k]) cell = cell " FAIL"
+			} else {
+				cell = "-"
+			}
+			line = line sprintf(" %-18s", cell)
+		}
+		sub(/ +$/, "", line)
+		print line
+	}
+}'
