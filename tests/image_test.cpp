@@ -373,3 +373,40 @@ TEST(Capacity, ReserveIsENOSPCBeyondTheCapacity)
 }
 
 } // namespace
+
+/* The listing's walk: creation order, one direction, files in order. */
+TEST_F(ImageTest, VisitWalksSessionsAndFilesInOrder)
+{
+	FakeFile f1, f2, f3;
+	luo_session *a = session("a");
+	luo_session *b = session("b");
+	add(a, 3, &f1);
+	add(a, 1, &f2);
+	add(b, 2, &f3);
+	auto img = serialize();
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+
+	struct Walk {
+		std::string seen;
+		int stop_after;
+	} w{"", 99};
+	auto fn = [](luo_session *s, void *arg) -> int {
+		auto *w = static_cast<Walk *>(arg);
+		w->seen += luo_session_name(s);
+		luo_session_lock(s);
+		for (luo_file_rec *f = luo_file_first(s); f;
+		     f = luo_file_next(f))
+			w->seen += std::to_string(luo_file_token(f));
+		luo_session_unlock(s);
+		w->seen += ";";
+		return --w->stop_after == 0;
+	};
+	luo_registry_visit(r, LUO_OUTGOING, fn, &w);
+	EXPECT_EQ(w.seen, "a31;b2;");
+	w = {"", 99};
+	luo_registry_visit(r, LUO_INCOMING, fn, &w);
+	EXPECT_EQ(w.seen, "a31;b2;");
+	w = {"", 1};
+	luo_registry_visit(r, LUO_OUTGOING, fn, &w);
+	EXPECT_EQ(w.seen, "a31;");
+}
