@@ -7,7 +7,13 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 dir=$LUO_TOP/build/results/vm
-cat "$dir"/*.suite 2> /dev/null | awk '
+# vm-test first, so the rows come in the suite's order.
+files=()
+for f in "$dir"/vm-test.suite "$dir"/*.suite; do
+	[ -f "$f" ] && [[ " ${files[*]} " != *" $f "* ]] && files+=("$f")
+done
+[ ${#files[@]} -gt 0 ] || exit 0
+cat "${files[@]}" | awk '
 function column(name) {
 	if (name ~ /^dkms-stock-6\.12-/) return "stock 6.12 (DKMS)"
 	if (name ~ /^stock-6\.12-/) return "stock 6.12"
