@@ -925,12 +925,18 @@ static int cmd_preserve(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* For the commands that take only names: is the first one --help? */
+static bool wants_help(int argc, char **argv)
+{
+	return argc > 1 &&
+	       (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+}
+
 static int cmd_cancel(int argc, char **argv)
 {
 	int i, rc = EXIT_OK;
 
-	if (argc > 1 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (wants_help(argc, argv)) {
 		printf("usage: luoctl cancel NAME...\n\n"
 		       "Stop the luoctl holder of the outgoing session NAME: the session\n"
 		       "closes and its files are unpreserved (they stay as they are).\n");
@@ -1190,8 +1196,7 @@ static int cmd_finish(int argc, char **argv)
 {
 	int i, rc = EXIT_OK;
 
-	if (argc > 1 &&
-	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (wants_help(argc, argv)) {
 		printf("usage: luoctl finish NAME...\n\n"
 		       "Finish incoming sessions nobody retrieved: their files are\n"
 		       "released (all or nothing).  A session a process retrieved is\n"
