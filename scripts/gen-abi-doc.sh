@@ -132,8 +132,8 @@ errno          when
 ============== ==============================================================
 ``EINVAL``     the checks above; a bad session name (empty, or no NUL in 64
                bytes); ``RETRIEVE_SESSION`` of a session already retrieved;
-               ``GET_NAME`` with ``reserved`` non-zero; ``RETRIEVE_FD``
-               whose handed-over data does not decode
+               ``GET_NAME`` or ``FINISH`` with ``reserved`` non-zero;
+               ``RETRIEVE_FD`` whose handed-over data does not decode
 ``EFAULT``     the argument cannot be read or the reply cannot be written
 ``ENOTTY``     a known ``nr`` with another command word
 ``E2BIG``      ``size`` larger than the kernel's structure, with non-zero

@@ -110,6 +110,11 @@ static int luo_session_retrieve(struct luo_session *s, void *arg,
 static int luo_session_finish_ioctl(struct luo_session *s, void *arg,
 				    struct file **newfile)
 {
+	struct liveupdate_session_finish *a = arg;
+
+	/* Reserved for later use: only zero means "nothing asked for". */
+	if (a->reserved)
+		return -EINVAL;
 	return luo_file_finish_session(s);
 }
 

@@ -426,6 +426,7 @@ TEST(capacity_is_enospc_at_the_ioctl)
 
 TEST_F(dev, incoming_round_trip)
 {
+	struct liveupdate_session_finish fin = { .size = sizeof(fin) };
 	char data[3 * 4096 + 100], got[sizeof(data)];
 	struct stat st1, st2;
 	int s, in, m, m2, r, r2;
@@ -470,6 +471,10 @@ TEST_F(dev, incoming_round_trip)
 	/* Retrieved and not finished: cannot be preserved again. */
 	EXPECT_EQ(-EBUSY, preserve(s, r, 0x3C));
 
+	/* A non-zero reserved field is refused and changes nothing. */
+	fin.reserved = 1;
+	EXPECT_EQ(-1, ioctl(in, LIVEUPDATE_SESSION_FINISH, &fin));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, finish(in));
 	EXPECT_EQ(-ENOENT, retrieve_fd(in, 0x2B));
 	/* Finished: an ordinary memfd, which a new session may preserve. */

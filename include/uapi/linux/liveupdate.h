@@ -136,12 +136,13 @@ struct liveupdate_session_retrieve_fd {
 /**
  * struct liveupdate_session_finish - LIVEUPDATE_SESSION_FINISH
  * @size: sizeof(struct liveupdate_session_finish).
- * @reserved: zero.
+ * @reserved: zero (EINVAL otherwise).
  *
  * Incoming sessions only.  All or nothing: if any file cannot finish yet,
  * EBUSY and nothing changed; otherwise every file is finished, including
  * ones never retrieved (their memory is released).  Closing an incoming
- * session finishes it implicitly.
+ * session finishes it implicitly.  Errors: EINVAL (outgoing session, or
+ * @reserved not zero), EBUSY.
  */
 struct liveupdate_session_finish {
 	__u32 size;
