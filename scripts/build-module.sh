@@ -11,7 +11,8 @@
 # Kbuild's own lines; the directory holding the .ko files is
 # build/<kernelrelease>/.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+top=$LUO_TOP
 kdir=${1:?usage: build-module.sh KDIR}
 
 [ -f "$kdir/Makefile" ] || {
@@ -29,7 +30,7 @@ mkdir -p "$out"
 exec 9> "$out/.lock"
 flock 9
 # The package version (dkms.conf) and, in a checkout, the commit.
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+version=$(luo_version)
 if git=$(cd "$top" && git describe --always --dirty 2>/dev/null); then
 	version+="+$git"
 fi

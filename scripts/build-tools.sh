@@ -10,12 +10,13 @@
 # (which have no libc).
 # The header is also compiled as C++ to prove it is usable from there.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+top=$LUO_TOP
 out=$top/build/tools
 src=$top/tools/libluo
 mkdir -p "$out"
 cflags=(-O2 -g -Wall -Wextra -Werror -I"$top/include/uapi" -I"$src")
-version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+version=$(luo_version)
 
 gcc "${cflags[@]}" -c -o "$out/libluo.o" "$src/libluo.c"
 rm -f "$out/libluo.a"

@@ -59,7 +59,7 @@ give_up() {
 [ "$(id -u)" -eq 0 ] || give_up "dkms-test" "needs root"
 "$LUO_TOP/scripts/deps.sh" dkms || give_up "deps.sh dkms"
 
-ver=$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)"$/\1/p' "$LUO_TOP/dkms.conf")
+ver=$(luo_version) || give_up "dkms.conf" "no PACKAGE_VERSION"
 src=/usr/src/luo-$ver
 mark=$src/.dkms-test
 mok=/var/lib/dkms/mok.key

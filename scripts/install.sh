@@ -105,9 +105,7 @@ install_tools() {
 
 install_dkms() {
 	local ver dest
-	ver=$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)"$/\1/p' \
-		"$LUO_TOP/dkms.conf")
-	[ -n "$ver" ] || die "no PACKAGE_VERSION=\"...\" in dkms.conf"
+	ver=$(luo_version)
 	dest=$destdir/usr/src/luo-$ver
 	mkdir -p "$dest"
 	# What Kbuild compiles for luo.ko: no kunit/, tests, tools, docs, and

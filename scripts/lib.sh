@@ -16,6 +16,14 @@ die() {
 	exit 1
 }
 
+# The package version, written in one place: PACKAGE_VERSION in dkms.conf.
+luo_version() {
+	local v
+	v=$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)"$/\1/p' "$LUO_TOP/dkms.conf")
+	[ -n "$v" ] || die "no PACKAGE_VERSION=\"...\" in dkms.conf"
+	echo "$v"
+}
+
 # Where the test kernel of the installed linux-source-6.12 is built.
 luo_test_kernel_dir() {
 	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
