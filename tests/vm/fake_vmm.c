@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "luo_util.h"
+
 static uint8_t pattern(uint64_t *x)
 {
 	*x ^= *x << 13;
@@ -27,13 +29,12 @@ static uint8_t pattern(uint64_t *x)
 
 static int start(size_t size, uint64_t seed)
 {
-	int fd = memfd_create("guest-ram", 0), p[2];
+	int fd = memfd_create("guest-ram", 0);
 	uint8_t buf[4096];
 	size_t done = 0, i;
 	pid_t pid;
-	char c;
 
-	if (fd < 0 || dup2(fd, 3) != 3 || pipe(p)) {
+	if (fd < 0 || dup2(fd, 3) != 3) {
 		perror("fake_vmm start");
 		return 1;
 	}
@@ -50,24 +51,10 @@ static int start(size_t size, uint64_t seed)
 		done += n;
 	}
 	fflush(stdout);
-	pid = fork();
-	switch (pid) {
-	case -1:
-		perror("fork");
+	if (daemonize_holding(&pid)) {
+		perror("fake_vmm: cannot leave a process holding the memfd");
 		return 1;
-	case 0:
-		setsid();
-		close(p[0]);
-		close(0);
-		close(1);
-		close(2);
-		close(p[1]); /* tells the parent we are set */
-		for (;;)
-			pause();
 	}
-	close(p[1]);
-	if (read(p[0], &c, 1) < 0)
-		return 1;
 	printf("%d\n", (int)pid);
 	return 0;
 }

@@ -164,7 +164,7 @@ static void verify_file(int fd, const struct spec *sp)
 static void daemonize(int dev)
 {
 	close(dev);
-	exit(daemonize_holding() || failures ? 1 : 0);
+	exit(daemonize_holding(NULL) || failures ? 1 : 0);
 }
 
 /*

@@ -64,19 +64,26 @@ static inline int luo_finish(int s)
 }
 
 /*
- * Fork: the parent returns 0 once the child runs (1 if it could not start);
- * the child detaches, lets go of stdio (a pipe to tee must see EOF), tells
- * the parent, and sleeps with every fd it inherited open until the jump.
+ * Fork: the parent returns 0 once the child runs (1 if it could not start),
+ * with the child's pid in *@child if @child is not NULL; the child
+ * detaches, lets go of stdio (a pipe to tee must see EOF), tells the
+ * parent, and sleeps with every fd it inherited open until the jump.
  */
-static inline int daemonize_holding(void)
+static inline int daemonize_holding(pid_t *child)
 {
 	int p[2], fd;
+	pid_t pid;
 	char c;
 
 	if (pipe(p))
 		return 1;
-	if (fork()) {
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid) {
 		close(p[1]);
+		if (child)
+			*child = pid;
 		return read(p[0], &c, 1) == 1 ? 0 : 1;
 	}
 	close(p[0]);
