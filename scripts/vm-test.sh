@@ -47,7 +47,7 @@ fi
 if "$run" --quiet --no-kmemleak --kexec 1 -- sh -c '[ "$LUO_STAGE" = 1 ]' \
 	> "$VM_OUT/runner-stage2-fails.log" 2>&1; then
 	fail "runner: a failing stage 2 must fail the run"
-elif grep -q 'stage 2: command exited 1' "$VM_OUT/runner-stage2-fails.log"; then
+elif grep -q 'stage 2: command exited 1$' "$VM_OUT/runner-stage2-fails.log"; then
 	pass "runner: a failing stage 2 fails the run"
 else
 	fail "runner: stage 2 failure" "wrong reason, see runner-stage2-fails.log"
