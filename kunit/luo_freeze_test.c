@@ -194,8 +194,8 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
  */
 static void retrieve_failure_is_permanent(struct kunit *test)
 {
-	/* header 64 + session 72 + file 40, then memfd data: flags at +20 */
-	const size_t flags_off = 64 + 72 + 40 + 20;
+	/* header, session 72 + file 40, then memfd data: flags at +20 */
+	const size_t flags_off = luo_image_header_cost() + 72 + 40 + 20;
 	struct file *f[6] = {};
 	void *img;
 	u64 len;
@@ -283,13 +283,19 @@ static void inflight_operation_is_included(struct kunit *test)
 
 struct blocked {
 	bool entered;
+	bool interruptible; /* enter as an ioctl does */
 };
 
 static int blocked_fn(void *data)
 {
 	struct blocked *b = data;
 
-	luo_mutation_begin();
+	if (b->interruptible) {
+		if (luo_mutation_begin_interruptible())
+			return 0;
+	} else {
+		luo_mutation_begin();
+	}
 	WRITE_ONCE(b->entered, true);
 	luo_mutation_end();
 	while (!kthread_should_stop())
@@ -297,27 +303,111 @@ static int blocked_fn(void *data)
 	return 0;
 }
 
+/*
+ * Operations that start after the freeze wait for the thaw; an ioctl
+ * waits interruptibly (not in D state: after a reboot's freeze there is
+ * no thaw, and the process must stay killable).
+ */
 static void operation_after_freeze_waits_for_thaw(struct kunit *test)
 {
-	struct blocked b = {};
-	struct task_struct *t;
+	struct blocked b = {}, bi = { .interruptible = true };
+	struct task_struct *t, *ti;
 	void *img;
 	u64 len;
 
 	KUNIT_ASSERT_EQ(test, luo_test_serialize(&img, &len), 0);
 	t = kthread_run(blocked_fn, &b, "luo-blocked");
-	if (IS_ERR(t)) {
+	ti = kthread_run(blocked_fn, &bi, "luo-blocked-intr");
+	if (IS_ERR(t) || IS_ERR(ti)) {
 		luo_test_thaw();
 		kvfree(img);
 		KUNIT_FAIL(test, "kthread_run failed");
+		if (!IS_ERR(t))
+			kthread_stop(t);
+		if (!IS_ERR(ti))
+			kthread_stop(ti);
 		return;
 	}
 	msleep(300);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(b.entered));
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(bi.entered));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ti->__state),
+			(unsigned int)TASK_INTERRUPTIBLE);
 	luo_test_thaw();
 	kvfree(img);
 	kthread_stop(t);
+	kthread_stop(ti);
 	KUNIT_EXPECT_TRUE(test, READ_ONCE(b.entered));
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(bi.entered));
+}
+
+struct stuck {
+	struct completion entered;
+	struct completion release;
+	struct completion left;
+};
+
+/* An operation stuck inside, e.g. on an inode lock a faulting writer has. */
+static int stuck_fn(void *data)
+{
+	struct stuck *st = data;
+
+	luo_mutation_begin();
+	complete(&st->entered);
+	wait_for_completion(&st->release);
+	luo_mutation_end();
+	complete(&st->left);
+	return 0;
+}
+
+/*
+ * The freeze waits for a stuck operation at most its timeout, then
+ * returns with the header of a failed freeze that says why: the kexec
+ * never hangs in luo.
+ */
+static void stuck_operation_cannot_hang_the_freeze(struct kunit *test)
+{
+	const unsigned int timeout_ms = 300;
+	struct luo_image_info info = {};
+	struct stuck st;
+	struct task_struct *t;
+	char why[48] = "";
+	u64 used = 1;
+	ktime_t t0;
+	s64 ms;
+	void *buf;
+	int err;
+
+	buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	init_completion(&st.entered);
+	init_completion(&st.release);
+	init_completion(&st.left);
+	t = kthread_run(stuck_fn, &st, "luo-stuck");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&st.entered);
+
+	t0 = ktime_get();
+	err = luo_freeze(buf, PAGE_SIZE, timeout_ms, &used, why, sizeof(why));
+	ms = ktime_ms_delta(ktime_get(), t0);
+	KUNIT_EXPECT_EQ(test, err, -ETIMEDOUT);
+	KUNIT_EXPECT_GE(test, ms, (s64)timeout_ms);
+	/* Bounded: a generous margin for a slow TCG guest, not a benchmark. */
+	KUNIT_EXPECT_LT(test, ms, (s64)timeout_ms * 20);
+	KUNIT_EXPECT_EQ(test, used, 0ULL);
+	KUNIT_EXPECT_STREQ(test, why,
+			   "in-flight operations did not drain in 300 ms");
+	KUNIT_EXPECT_EQ(test, luo_image_check(buf, PAGE_SIZE, &info, NULL, 0),
+			-ECANCELED);
+	KUNIT_EXPECT_STREQ(test, info.reason, why);
+	KUNIT_EXPECT_EQ(test, info.generation, luo_state.generation + 1);
+
+	complete(&st.release);
+	wait_for_completion(&st.left);
+	luo_freeze_abort();
+	/* Everything works again. */
+	KUNIT_EXPECT_EQ(test, roundtrip(), 0);
+	drop_incoming();
 }
 
 #define HAMMER_WORKERS 3
@@ -418,6 +508,7 @@ static struct kunit_suite luo_session_suite = {
 static struct kunit_case luo_freeze_cases[] = {
 	KUNIT_CASE(inflight_operation_is_included),
 	KUNIT_CASE(operation_after_freeze_waits_for_thaw),
+	KUNIT_CASE(stuck_operation_cannot_hang_the_freeze),
 	KUNIT_CASE_SLOW(hammer_while_serializing),
 	{}
 };

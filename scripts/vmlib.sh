@@ -148,10 +148,35 @@ run_suite() {
 	run_luoctl_test "${p}luoctl_test" "$fixtures" "$@"
 
 	# A chain of three kernels: state created in the first is verified and
-	# carried forward by the second and verified again by the third.
+	# carried forward by the second and verified again by the third.  In
+	# the second, a load with a bad device= fails first: the image must
+	# still be there for the load after it.
 	run_selftest "${p}luo_handover_test" \
 		"$LUO_TOP/build/vm/luo_handover_test" "$fixtures" --kexec 2 \
-		--timeout 600 "$@"
+		--timeout 600 "$@" --before-load '
+		if [ "$LUO_STAGE" = 2 ]; then
+			. /etc/luo-run.conf
+			if insmod /lib/modules/luo.ko $LUO_PARAMS device=bad.name
+			then echo loaded; else echo refused; fi > /run/luo-badload
+		fi'
+
+	# A kernel in the middle that does not load luo: the third refuses
+	# the image as stale with handover_max_age=5, restores it by default.
+	run_selftest "${p}luo_handover_stale" \
+		"$LUO_TOP/build/vm/luo_handover_test" "$fixtures" --args stale \
+		--kexec 2 --skip-load 2 "$@" --before-load '
+		if [ "$LUO_STAGE" = 3 ]; then
+			. /etc/luo-run.conf
+			insmod /lib/modules/luo.ko $LUO_PARAMS handover_max_age=5 &&
+			cat /sys/class/misc/liveupdate/status > /run/luo-stale-status
+			rmmod luo
+		fi'
+
+	# A freeze that cannot drain (PRESERVE_FD stuck on the inode lock of
+	# a memfd whose writer faults on a userfaultfd page): the kexec goes
+	# on after freeze_timeout_ms, and the next kernel says why.
+	run_selftest "${p}luo_freeze_timeout" "$LUO_TOP/build/vm/luo_stuck" \
+		"$fixtures" --kexec 1 --params freeze_timeout_ms=1000 "$@"
 
 	# An image corrupted in the range (one byte flipped through /dev/mem just
 	# before the next kernel's luo loads) is rejected whole, with a reason.

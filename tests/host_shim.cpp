@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <pthread.h>
+#include <time.h>
 
 #include <luo/base.h>
 
@@ -63,6 +64,16 @@ void luo_shim_free(void *ptr)
 		live_allocs--;
 	free(ptr);
 }
+
+unsigned long long luo_shim_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void luo_shim_cond_resched(void) {}
 
 void luo_shim_log(int level, const char *fmt, ...)
 {

@@ -66,6 +66,8 @@ int fake_write(void *p, void *dst, unsigned long long len)
 const luo_serialize_ops kOps = {fake_freeze, fake_unfreeze, fake_handler,
 				fake_len, fake_write};
 
+const luo_image_stamp kStamp = {7, 1700000000, 0};
+
 class ImageTest : public ::testing::Test {
 protected:
 	void SetUp() override { ASSERT_EQ(0, luo_registry_new(&r)); }
@@ -99,7 +101,7 @@ protected:
 	{
 		std::vector<unsigned char> img(1 << 16);
 		unsigned long long used = 0;
-		int e = luo_serialize(r, &kOps, img.data(), img.size(), 7,
+		int e = luo_serialize(r, &kOps, img.data(), img.size(), &kStamp,
 				      &used);
 		if (err)
 			*err = e;
@@ -116,9 +118,12 @@ TEST_F(ImageTest, EmptyImageRoundTrips)
 {
 	auto img = serialize();
 	ASSERT_EQ(img.size(), luo_image_header_cost());
-	unsigned long long gen = 0;
-	EXPECT_EQ(0, luo_image_check(img.data(), img.size(), &gen, nullptr, 0));
-	EXPECT_EQ(7u, gen);
+	luo_image_info info = {};
+	EXPECT_EQ(0,
+		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
+	EXPECT_EQ(7u, info.generation);
+	EXPECT_EQ(kStamp.wall_time, info.wall_time);
+	EXPECT_EQ(img.size(), info.total_len);
 	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
@@ -199,7 +204,7 @@ TEST_F(ImageTest, NoDestinationOnlyFreezes)
 	FakeFile a{"a"};
 	add(session("s"), 1, &a);
 	unsigned long long used = 99;
-	EXPECT_EQ(0, luo_serialize(r, &kOps, nullptr, 0, 1, &used));
+	EXPECT_EQ(0, luo_serialize(r, &kOps, nullptr, 0, &kStamp, &used));
 	EXPECT_EQ(0u, used);
 	EXPECT_EQ(1, a.frozen);
 	luo_unfreeze_all(r, &kOps);
@@ -212,8 +217,8 @@ TEST_F(ImageTest, TooSmallDestinationLeavesNoValidHeader)
 	add(session("s"), 1, &a);
 	std::vector<unsigned char> img(128, 0xAA);
 	unsigned long long used = 0;
-	EXPECT_EQ(-ENOSPC,
-		  luo_serialize(r, &kOps, img.data(), img.size(), 1, &used));
+	EXPECT_EQ(-ENOSPC, luo_serialize(r, &kOps, img.data(), img.size(),
+					 &kStamp, &used));
 	EXPECT_EQ(-ENOENT,
 		  luo_image_check(img.data(), img.size(), nullptr, nullptr, 0));
 	EXPECT_EQ(0, a.frozen);
@@ -254,6 +259,72 @@ TEST_F(ImageTest, IncompatibleAbiIsRejected)
 	EXPECT_EQ(-EINVAL,
 		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("incompatible image ABI version", why);
+}
+
+/* A failed freeze leaves a header that says so, and why. */
+TEST_F(ImageTest, FailedFreezeHeaderCarriesTheReason)
+{
+	std::vector<unsigned char> img(4096, 0xAA);
+	luo_image_info info = {};
+	char why[64];
+
+	luo_image_write_failed(img.data(), img.size(), &kStamp,
+			       "in-flight operations did not drain in 10 ms");
+	EXPECT_EQ(-ECANCELED, luo_image_check(img.data(), img.size(), &info,
+					      why, sizeof(why)));
+	EXPECT_STREQ("in-flight operations did not drain in 10 ms",
+		     info.reason);
+	EXPECT_EQ(7u, info.generation);
+	EXPECT_EQ(kStamp.wall_time, info.wall_time);
+	/* Nothing to decode in it. */
+	EXPECT_EQ(-ECANCELED,
+		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	/* A reason too long for the header is cut, still NUL-terminated. */
+	luo_image_write_failed(img.data(), img.size(), &kStamp,
+			       std::string(200, 'r').c_str());
+	EXPECT_EQ(-ECANCELED,
+		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
+	EXPECT_EQ(std::string(47, 'r'), info.reason);
+	/* No room for a header: nothing written. */
+	std::vector<unsigned char> tiny(64, 0);
+	luo_image_write_failed(tiny.data(), tiny.size(), &kStamp, "x");
+	EXPECT_EQ(std::vector<unsigned char>(64, 0), tiny);
+}
+
+/* Fields that must be zero are refused when they are not, whole. */
+TEST_F(ImageTest, NonZeroFlagsOrReservedAreRejected)
+{
+	FakeFile a{"x"};
+	add(session("s"), 1, &a);
+	auto good = serialize();
+	luo_unfreeze_all(r, &kOps);
+	auto img = good;
+	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	hdr->flags = 2;
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	char why[64];
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_STREQ("unknown image header flags", why);
+	/* The failed flag on an image with sessions is a lie. */
+	img = good;
+	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	hdr->flags = luo::kImageFailed;
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	img = good;
+	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	auto *is = reinterpret_cast<luo::ImageSession *>(
+		img.data() + sizeof(luo::ImageHeader));
+	is->reserved = 1;
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_STREQ("bad session record", why);
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
 
 /* A well-formed image with a duplicate name is refused, whole. */

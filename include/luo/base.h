@@ -60,6 +60,7 @@ enum Errno : int {
 	kENOTTY = 25,
 	kE2BIG = 7,
 	kEOPNOTSUPP = 95,
+	kECANCELED = 125,
 };
 
 template <typename T> struct remove_reference {

@@ -294,12 +294,25 @@ struct luo_serialize_ops {
 };
 
 /**
+ * struct luo_image_stamp - what the header of a new image records.
+ * @generation: the generation number.
+ * @wall_time: wall-clock time of the freeze, seconds since 1970.
+ * @start_ns: luo_shim_now_ns() when the freeze began (the drain of
+ *	in-flight operations included): the header records the duration.
+ */
+struct luo_image_stamp {
+	unsigned long long generation;
+	unsigned long long wall_time;
+	unsigned long long start_ns;
+};
+
+/**
  * luo_serialize() - freeze all outgoing files and write the image.
  * @r: the registry; mutators are excluded by the caller.
  * @ops: the C layer's callbacks.
  * @dst: where to write, or NULL to only freeze (no handover destination).
  * @cap: bytes at @dst.
- * @generation: the generation number to record.
+ * @stamp: generation and times for the header.
  * @used: bytes written on success.
  *
  * Allocates nothing.  On failure no file stays frozen and the header at
@@ -309,7 +322,21 @@ struct luo_serialize_ops {
  */
 int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 		  void *dst, unsigned long long cap,
-		  unsigned long long generation, unsigned long long *used);
+		  const struct luo_image_stamp *stamp,
+		  unsigned long long *used);
+
+/**
+ * luo_image_write_failed() - write the header of a freeze that failed.
+ * @dst: where the image goes.
+ * @cap: bytes at @dst; nothing is written below luo_image_header_cost().
+ * @stamp: generation and times.
+ * @reason: why, for the next kernel's status (truncated to 47 bytes).
+ *
+ * The next kernel's luo_image_check() returns -ECANCELED with the reason.
+ */
+void luo_image_write_failed(void *dst, unsigned long long cap,
+			    const struct luo_image_stamp *stamp,
+			    const char *reason);
 
 /**
  * luo_unfreeze_all() - unfreeze every outgoing file, newest first.
@@ -320,35 +347,57 @@ void luo_unfreeze_all(struct luo_registry *r,
 		      const struct luo_serialize_ops *ops);
 
 /**
+ * struct luo_image_info - what the header of a checked image says.
+ * @generation: live updates behind it.
+ * @wall_time: wall-clock time of its freeze, seconds since 1970.
+ * @freeze_us: how long that freeze took.
+ * @total_len: bytes of the image.
+ * @nsessions: sessions in it.
+ * @nfiles: files in it.
+ * @reason: for a failed freeze, why (NUL-terminated).
+ */
+struct luo_image_info {
+	unsigned long long generation;
+	unsigned long long wall_time;
+	unsigned long long freeze_us;
+	unsigned long long total_len;
+	unsigned long long nsessions;
+	unsigned long long nfiles;
+	char reason[48];
+};
+
+/**
  * luo_image_check() - validate an image's header and checksum.
  * @img: the image.
  * @len: bytes available at @img.
- * @generation: its generation, if valid (may be NULL).
+ * @info: what the header says, if it is valid (may be NULL).
  * @why: a reason on failure (may be NULL).
  * @why_len: bytes at @why.
  *
- * Return: 0, -ENOENT (no image: bad magic) or -EINVAL (corrupt or
- * incompatible).
+ * Reads every byte once (the checksum); luo_image_decode() then trusts
+ * the checksum and checks every record.
+ *
+ * Return: 0, -ENOENT (no image: bad magic), -EINVAL (corrupt or
+ * incompatible) or -ECANCELED (the header of a failed freeze; @info has
+ * the reason).
  */
 int luo_image_check(const void *img, unsigned long long len,
-		    unsigned long long *generation, char *why,
+		    struct luo_image_info *info, char *why,
 		    unsigned long why_len);
 
 /**
- * luo_image_size() - total length of a checked image.
- * @img: the image.
+ * luo_image_decode() - create the incoming sessions of a checked image.
+ * @r: the registry, with no incoming session.
+ * @img: an image luo_image_check() accepted; must stay valid while
+ *	incoming sessions exist.
+ * @why: a reason on failure (may be NULL).
+ * @why_len: bytes at @why.
  *
- * Return: its total_len.
+ * Return: as luo_deserialize(); on failure no incoming session was
+ * created.
  */
-unsigned long long luo_image_size(const void *img);
-
-/**
- * luo_image_files() - number of files in a checked image.
- * @img: the image.
- *
- * Return: its nfiles.
- */
-unsigned long long luo_image_files(const void *img);
+int luo_image_decode(struct luo_registry *r, const void *img, char *why,
+		     unsigned long why_len);
 
 /**
  * luo_image_invalidate() - make an image unreadable (clear its magic).
@@ -366,15 +415,15 @@ void luo_image_invalidate(void *img);
 void luo_image_seal(void *img, unsigned long long len);
 
 /**
- * luo_deserialize() - validate an image and create its incoming sessions.
+ * luo_deserialize() - luo_image_check(), then luo_image_decode().
  * @r: the registry, with no incoming session.
  * @img: the image; must stay valid while incoming sessions exist.
  * @len: bytes at @img.
  * @why: a reason on failure (may be NULL).
  * @why_len: bytes at @why.
  *
- * Return: 0, -ENOENT, -EINVAL, -EBUSY (incoming sessions exist) or
- * -ENOMEM; on failure no incoming session was created.
+ * Return: 0, -ENOENT, -EINVAL, -ECANCELED, -EBUSY (incoming sessions
+ * exist) or -ENOMEM; on failure no incoming session was created.
  */
 int luo_deserialize(struct luo_registry *r, const void *img,
 		    unsigned long long len, char *why, unsigned long why_len);

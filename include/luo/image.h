@@ -4,7 +4,7 @@
  *
  * Layout (little endian, every record 8-byte aligned):
  *
- *   ImageHeader                         64 bytes
+ *   ImageHeader                        128 bytes
  *   for each session, in creation order:
  *     ImageSession                      72 bytes
  *     for each file, in preservation order:
@@ -16,6 +16,11 @@
  * string, lengths, counts and checksum, and rejects the image as a whole.
  * The format is versioned by the ABI string: any change to it is a new
  * string, and an image with another string is rejected.
+ *
+ * A freeze that failed (in-flight operations did not drain in time, a
+ * file refused to freeze) writes a header alone with kImageFailed and the
+ * reason, so that the next kernel can say what happened instead of
+ * mistaking it for a cold boot.
  */
 #ifndef LUO_IMAGE_H
 #define LUO_IMAGE_H
@@ -25,7 +30,9 @@
 namespace luo {
 
 constexpr u64 kImageMagic = 0x3130474d494f554cULL; /* "LUOIMG01" */
-constexpr char kImageAbi[16] = "luo-image-1";
+constexpr char kImageAbi[16] = "luo-image-2";
+constexpr u32 kImageFailed = 1; /* header flag: the freeze failed */
+constexpr u32 kReasonBuf = 48;
 
 struct ImageHeader {
 	u64 magic;
@@ -36,10 +43,14 @@ struct ImageHeader {
 	u32 header_len;
 	u32 nsessions;
 	u32 nfiles;
-	u32 flags;
+	u32 flags;	 /* kImageFailed, or 0 */
+	u64 freeze_time; /* wall clock at the freeze, seconds since 1970 */
+	u64 freeze_us;	 /* how long the freeze took */
+	char reason[kReasonBuf]; /* kImageFailed: why, NUL-terminated */
 };
-static_assert(sizeof(ImageHeader) == 64, "image ABI");
+static_assert(sizeof(ImageHeader) == 128, "image ABI");
 static_assert(__builtin_offsetof(ImageHeader, checksum) == 40, "image ABI");
+static_assert(__builtin_offsetof(ImageHeader, freeze_time) == 64, "image ABI");
 
 struct ImageSession {
 	char name[kNameBuf];

@@ -85,6 +85,21 @@ void luo_shim_mutex_unlock(struct luo_mutex *m);
 void luo_shim_mutex_assert_held(struct luo_mutex *m);
 
 /**
+ * luo_shim_now_ns() - a monotonic clock, for durations.
+ *
+ * Return: nanoseconds since an arbitrary point.
+ */
+unsigned long long luo_shim_now_ns(void);
+
+/**
+ * luo_shim_cond_resched() - let other tasks run in a long loop.
+ *
+ * The core calls it every megabyte or so of work (checksums, walks over
+ * every record), so a large image never hogs a CPU.
+ */
+void luo_shim_cond_resched(void);
+
+/**
  * luo_shim_bug() - report a broken core invariant, then the caller traps.
  * @what: a short description.
  *

@@ -12,15 +12,20 @@
  * frozen are unfrozen in reverse order and the error is returned.  Then
  * it writes the image into the destination, which is large enough by
  * construction (every record's bytes were reserved when it was created),
- * and allocates nothing.  The header is written last: if anything fails
- * on the way, the destination is left with an invalid header, never a
- * valid-looking half image, and every file is unfrozen again.
+ * and allocates nothing.  The header is written last, with the freeze's
+ * wall-clock time and duration: if anything fails on the way, the
+ * destination is left with an invalid header, never a valid-looking half
+ * image, and every file is unfrozen again.  The caller then writes the
+ * header of a failed freeze (luo_image_write_failed()): no sessions, a
+ * flag and the reason, for the next kernel to report.
  *
  * DOC: Deserialization
  *
- * luo_deserialize() trusts nothing: a first pass checks the header (magic,
- * ABI string, lengths, checksum) and walks every record within bounds,
- * checking counts, names and handler names.  A second pass decodes into
+ * Nothing is trusted.  luo_image_check() reads the header (magic, ABI
+ * string, lengths, flags) and computes the checksum, once, over the whole
+ * image; luo_image_decode() then walks every record within bounds,
+ * checking counts, names, handler names and reserved fields (a first
+ * pass that creates nothing).  A second pass decodes into
  * incoming sessions, whose files point into the image (which must
  * therefore outlive them); the registry itself refuses a duplicate name
  * or a duplicate token in a session, and any failure there removes what
@@ -39,6 +44,8 @@ u64 image_checksum(const void *buf, u64 len)
 	for (u64 i = 0; i + 8 <= len; i += 8) {
 		u64 w;
 
+		if (!(i & ((1 << 20) - 1)))
+			luo_shim_cond_resched();
 		__builtin_memcpy(&w, p + i, 8);
 		if (i == __builtin_offsetof(ImageHeader, checksum))
 			w = 0;
@@ -93,6 +100,17 @@ void set_why(char *why, unsigned long why_len, const char *msg)
 	why[i] = '\0';
 }
 
+/* The header fields every image has; the checksum is left to the caller. */
+void write_header(ImageHeader *hdr, const luo_image_stamp *stamp)
+{
+	hdr->magic = kImageMagic;
+	__builtin_memcpy(hdr->abi, kImageAbi, sizeof(kImageAbi));
+	hdr->generation = stamp->generation;
+	hdr->header_len = sizeof(ImageHeader);
+	hdr->freeze_time = stamp->wall_time;
+	hdr->freeze_us = (luo_shim_now_ns() - stamp->start_ns) / 1000;
+}
+
 } /* namespace */
 
 } /* namespace luo */
@@ -118,7 +136,7 @@ unsigned long long luo_image_header_cost(void)
 
 int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 		  void *dst, unsigned long long cap,
-		  unsigned long long generation, unsigned long long *used)
+		  const struct luo_image_stamp *stamp, unsigned long long *used)
 {
 	Registry &reg = *reinterpret_cast<Registry *>(r);
 	FileRec *failed_at = nullptr;
@@ -214,11 +232,8 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 		luo_unfreeze_all(r, ops);
 		return err;
 	}
-	hdr->magic = kImageMagic;
-	__builtin_memcpy(hdr->abi, kImageAbi, sizeof(kImageAbi));
-	hdr->generation = generation;
+	write_header(hdr, stamp);
 	hdr->total_len = off;
-	hdr->header_len = sizeof(ImageHeader);
 	hdr->nsessions = nsessions;
 	hdr->nfiles = nfiles;
 	hdr->checksum = image_checksum(out, off);
@@ -226,14 +241,20 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 	return 0;
 }
 
-unsigned long long luo_image_size(const void *img)
+void luo_image_write_failed(void *dst, unsigned long long cap,
+			    const struct luo_image_stamp *stamp,
+			    const char *reason)
 {
-	return static_cast<const ImageHeader *>(img)->total_len;
-}
+	auto *hdr = static_cast<ImageHeader *>(dst);
 
-unsigned long long luo_image_files(const void *img)
-{
-	return static_cast<const ImageHeader *>(img)->nfiles;
+	if (!dst || cap < sizeof(ImageHeader))
+		return;
+	__builtin_memset(hdr, 0, sizeof(*hdr));
+	write_header(hdr, stamp);
+	hdr->total_len = sizeof(ImageHeader);
+	hdr->flags = kImageFailed;
+	set_why(hdr->reason, kReasonBuf, reason);
+	hdr->checksum = image_checksum(hdr, sizeof(*hdr));
 }
 
 void luo_image_invalidate(void *img)
@@ -261,7 +282,7 @@ void luo_unfreeze_all(struct luo_registry *r,
 }
 
 int luo_image_check(const void *img, unsigned long long len,
-		    unsigned long long *generation, char *why,
+		    struct luo_image_info *info, char *why,
 		    unsigned long why_len)
 {
 	const auto *hdr = static_cast<const ImageHeader *>(img);
@@ -288,20 +309,49 @@ int luo_image_check(const void *img, unsigned long long len,
 		set_why(why, why_len, "image checksum mismatch");
 		return -kEINVAL;
 	}
-	if (generation)
-		*generation = hdr->generation;
+	if (hdr->flags & ~kImageFailed) {
+		set_why(why, why_len, "unknown image header flags");
+		return -kEINVAL;
+	}
+	if ((hdr->flags & kImageFailed) &&
+	    (hdr->nsessions || hdr->nfiles ||
+	     hdr->total_len != sizeof(ImageHeader) ||
+	     strnlen(hdr->reason, kReasonBuf) == kReasonBuf)) {
+		set_why(why, why_len, "bad failed-freeze header");
+		return -kEINVAL;
+	}
+	if (info) {
+		info->generation = hdr->generation;
+		info->wall_time = hdr->freeze_time;
+		info->freeze_us = hdr->freeze_us;
+		info->total_len = hdr->total_len;
+		info->nsessions = hdr->nsessions;
+		info->nfiles = hdr->nfiles;
+		__builtin_memcpy(info->reason, hdr->reason, kReasonBuf);
+		info->reason[kReasonBuf - 1] = '\0';
+	}
+	if (hdr->flags & kImageFailed) {
+		set_why(why, why_len, "previous freeze failed");
+		return -kECANCELED;
+	}
 	return 0;
 }
 
 int luo_deserialize(struct luo_registry *r, const void *img,
 		    unsigned long long len, char *why, unsigned long why_len)
 {
-	Registry &reg = *reinterpret_cast<Registry *>(r);
-	const auto *hdr = static_cast<const ImageHeader *>(img);
 	int err = luo_image_check(img, len, nullptr, why, why_len);
 
-	if (err)
-		return err;
+	return err ? err : luo_image_decode(r, img, why, why_len);
+}
+
+int luo_image_decode(struct luo_registry *r, const void *img, char *why,
+		     unsigned long why_len)
+{
+	Registry &reg = *reinterpret_cast<Registry *>(r);
+	const auto *hdr = static_cast<const ImageHeader *>(img);
+	int err = 0;
+
 	if (reg.count(Direction::kIncoming)) {
 		set_why(why, why_len, "incoming sessions already exist");
 		return -kEBUSY;
@@ -315,7 +365,9 @@ int luo_deserialize(struct luo_registry *r, const void *img,
 	for (u32 i = 0; i < hdr->nsessions; i++) {
 		const auto *is = c.take<ImageSession>();
 		u32 nlen;
-		if (!is || !Registry::check_name(is->name, &nlen).ok()) {
+		luo_shim_cond_resched();
+		if (!is || is->reserved ||
+		    !Registry::check_name(is->name, &nlen).ok()) {
 			set_why(why, why_len, "bad session record");
 			return -kEINVAL;
 		}
@@ -327,6 +379,8 @@ int luo_deserialize(struct luo_registry *r, const void *img,
 				return -kEINVAL;
 			}
 			files_seen++;
+			if (!(files_seen & 1023))
+				luo_shim_cond_resched();
 		}
 	}
 	if (files_seen != hdr->nfiles || c.offset() != hdr->total_len) {

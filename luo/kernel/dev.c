@@ -90,9 +90,11 @@ static const unsigned int luo_dev_cmds[] = {
 };
 
 /*
- * CREATE_SESSION and RETRIEVE_SESSION.  The reply (with the reserved fd
- * number) is copied out before anything changes, so a bad reply pointer
- * loses nothing; the fd is installed only once the session file exists.
+ * CREATE_SESSION and RETRIEVE_SESSION.  Before anything changes, the
+ * caller's own bytes are written back to it: a reply pointer that cannot
+ * be written is EFAULT with nothing lost, and a failed call leaves the
+ * caller's struct as it was.  The reply with the fd number is copied out
+ * once the session file exists; the fd is installed last.
  */
 static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
@@ -116,26 +118,37 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 	if (err)
 		return err;
 
+	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize)))
+		return -EFAULT;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	a.fd = fd;
-	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize))) {
-		put_unused_fd(fd);
-		return -EFAULT;
-	}
-	luo_mutation_begin();
+	err = luo_mutation_begin_interruptible();
+	if (err)
+		goto out_fd;
 	if (nr == LIVEUPDATE_CMD_CREATE_SESSION)
 		err = luo_session_create_file(a.name, &sfile);
 	else
 		err = luo_session_retrieve_file(a.name, &sfile);
 	luo_mutation_end();
-	if (err) {
-		put_unused_fd(fd);
-		return err;
+	if (err)
+		goto out_fd;
+	a.fd = fd;
+	/* Written a moment ago: only a racing munmap() can make this fail. */
+	if (put_user(a.fd,
+		     &((struct liveupdate_ioctl_create_session __user *)uarg)
+			      ->fd)) {
+		/* Not installed: the caller never had it; fput() undoes. */
+		fput(sfile);
+		err = -EFAULT;
+		goto out_fd;
 	}
 	fd_install(fd, sfile);
 	return 0;
+
+out_fd:
+	put_unused_fd(fd);
+	return err;
 }
 
 static const struct file_operations luo_dev_fops = {
@@ -143,6 +156,7 @@ static const struct file_operations luo_dev_fops = {
 	.open = luo_dev_open,
 	.release = luo_dev_release,
 	.unlocked_ioctl = luo_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
 
@@ -166,6 +180,8 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  "restored_files: %llu\n"
 			  "restored_bytes: %llu\n"
 			  "restore_us: %llu\n"
+			  "previous_freeze_us: %llu\n"
+			  "image_age_s: %llu\n"
 			  "reserved_bytes: %llu\n"
 			  "capacity_bytes: %llu\n"
 			  "last_freeze_bytes: %llu\n"
@@ -178,6 +194,7 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  luo_sessions_nfiles(LUO_OUTGOING),
 			  luo_sessions_nfiles(LUO_INCOMING), h->in_sessions,
 			  h->in_files, h->in_bytes, h->restore_ns / 1000,
+			  h->prev_freeze_us, h->image_age,
 			  luo_registry_reserved(r), luo_state.capacity,
 			  h->out_bytes, h->freeze_ns / 1000,
 			  h->last_error[0] ? h->last_error : "none");
@@ -193,8 +210,11 @@ static ssize_t discard_store(struct device *dev, struct device_attribute *attr,
 			     const char *buf, size_t len)
 {
 	unsigned long n;
+	int err;
 
-	luo_mutation_begin();
+	err = luo_mutation_begin_interruptible();
+	if (err)
+		return err;
 	n = luo_discard_unretrieved(luo_state.registry);
 	luo_mutation_end();
 	luo_incoming_maybe_release();
@@ -271,7 +291,8 @@ int luo_dev_init(void)
 	}
 	snprintf(luo_dev.proc_name, sizeof(luo_dev.proc_name), "driver/%s",
 		 luo_state.devname);
-	luo_dev.proc = proc_create_single(luo_dev.proc_name, 0444, NULL,
+	/* Session names and tokens are the host's business: root only. */
+	luo_dev.proc = proc_create_single(luo_dev.proc_name, 0400, NULL,
 					  luo_sessions_show);
 	if (!luo_dev.proc)
 		pr_warn("no /proc/%s: sessions cannot be listed\n",

@@ -7,9 +7,11 @@
  * PRESERVE_FD gives a file to an outgoing session under a token.  luo
  * takes its own reference to the file (the caller may close its fd),
  * finds the handler that accepts it, lets the handler take the file over
- * (for a memfd: freeze its size, pin its pages), and reserves the bytes
- * its record will take in the handover.  A file can be preserved only
- * once, in any session: the inode is the key of a global table, which
+ * (for a memfd: freeze its size), reserves the bytes its record will take
+ * in the handover, and only then lets the handler prepare for the freeze
+ * (for a memfd: keep its pages resident), so that a file too large for
+ * the room left costs nothing.  A file can be preserved only once, in any
+ * session: the inode is the key of a global table, which
  * also holds retrieved files until their session is finished.
  *
  * Closing an outgoing session unpreserves its files newest first and
@@ -18,7 +20,8 @@
  *
  * In the next kernel (or after a test round trip), RETRIEVE_FD asks the
  * handler named in the image to rebuild the file from its data; the first
- * outcome, success or failure, is kept.  FINISH asks every file whether it
+ * success is kept, and so is a failure that judges the data (a transient
+ * one, such as running out of memory, is not).  FINISH asks every file whether it
  * can finish, then finishes all of them (the core decides the order).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -154,6 +157,11 @@ int luo_file_preserve_file(struct luo_session *s, struct file *file, u64 token)
 	err = luo_registry_reserve(r, cost);
 	if (err)
 		goto out_unpreserve;
+	if (lf->h->populate) {
+		err = lf->h->populate(lf);
+		if (err)
+			goto out_unreserve;
+	}
 	err = luo_file_add(s, token, &rec);
 	if (err)
 		goto out_unreserve;
@@ -200,13 +208,25 @@ void luo_file_unpreserve_all(struct luo_session *s)
 	luo_session_unlock(s);
 }
 
+/*
+ * Errors that say "not now" rather than "never": memory (a memcg limit is
+ * -ENOMEM, a full tmpfs -ENOSPC), a signal, a transient state.
+ */
+static bool luo_retrieve_transient(int err)
+{
+	return err == -ENOMEM || err == -ENOSPC || err == -EINTR ||
+	       err == -EAGAIN;
+}
+
 /**
  * luo_file_retrieve() - RETRIEVE_FD on an incoming session.
  * @s: the session; the caller holds the serialize rwsem for reading.
  * @token: the token.
  * @out: a new reference to the file.
  *
- * Return: 0, -ENOENT (unknown token), or the (permanent) restore error.
+ * Return: 0, -ENOENT (unknown token), a transient error (-ENOMEM,
+ * -ENOSPC, -EINTR, -EAGAIN: nothing recorded, try again), or the
+ * permanent restore error, which every later call returns too.
  */
 int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out)
 {
@@ -246,6 +266,8 @@ int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out)
 	if (IS_ERR(file)) {
 		kfree(lf);
 		err = PTR_ERR(file);
+		if (luo_retrieve_transient(err))
+			goto out;
 		goto fail;
 	}
 	lf->file = file;

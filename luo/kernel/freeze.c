@@ -9,15 +9,27 @@
  * which runs for a kexec (SYS_RESTART with "kexec reboot") while user tasks
  * still run, and which cannot fail the reboot.  Every operation that
  * changes luo's state holds luo_serialize_rwsem for reading for its whole
- * duration (luo_mutation_begin/end).  The notifier takes it for writing:
- * that waits for every operation already inside to finish, and blocks
- * every later one, so serialization reads a state that cannot change.
- * Then it freezes every preserved file and writes the image.  On success
- * the write lock is never released: luo stays frozen until the machine
- * jumps, and a process still issuing ioctls simply blocks.  Because every
- * byte of the image was reserved when its session or file was created,
- * nothing on this path allocates, and running out of room was an ENOSPC
- * at the ioctl long before.
+ * duration (luo_mutation_begin/end).  The notifier first sets
+ * luo_freezing, which turns every later operation away before it starts
+ * (it sleeps interruptibly until a thaw, and after a reboot's freeze
+ * there is none), then takes the rwsem for writing: that waits for every
+ * operation already inside to finish, so serialization reads a state
+ * that cannot change.  Then it freezes every preserved file and writes
+ * the image.  On success the write lock is never released: luo stays
+ * frozen until the machine jumps.  Because every byte of the image was
+ * reserved when its session or file was created, nothing on this path
+ * allocates, and running out of room was an ENOSPC at the ioctl long
+ * before.
+ *
+ * The kexec must never hang in luo: an operation can be stuck inside
+ * (PRESERVE_FD waiting for a memfd's inode lock, held by a writer that
+ * faults on a userfaultfd page), so the drain waits at most
+ * ``freeze_timeout_ms``.  If in-flight operations have not left by then,
+ * or a file refuses to freeze, the range gets the header of a failed
+ * freeze with the reason, which the next kernel reports, and the jump
+ * goes on.  The header records the freeze's wall-clock time (the next
+ * kernel refuses an image older than ``handover_max_age``) and how long
+ * the freeze took.
  *
  * Other reboots (halt, power-off, plain restart) leave luo alone.
  *
@@ -35,29 +47,80 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/reboot.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
 
 #include <luo/core.h>
 #include "luo.h"
 
+static unsigned int freeze_timeout_ms = 10000;
+module_param(freeze_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(
+	freeze_timeout_ms,
+	"how long the kexec's freeze waits for in-flight operations before it writes a failed handover and lets the jump go on (default: 10000)");
+
 /* See luo.h for the lock order. */
 static DECLARE_RWSEM(luo_serialize_rwsem);
+/* Set from the start of a freeze until its thaw: operations wait. */
+static bool luo_freezing;
+static DECLARE_WAIT_QUEUE_HEAD(luo_thaw_wq);
 static DEFINE_MUTEX(luo_in_lock);
 static void *luo_in_image; /* protected by luo_in_lock */
 static bool luo_in_owned; /* kvfree() it when done (not the range) */
 
+static int luo_mutation_enter(bool intr)
+{
+	for (;;) {
+		if (!intr)
+			down_read(&luo_serialize_rwsem);
+		else if (down_read_interruptible(&luo_serialize_rwsem))
+			return -EINTR;
+		/* Paired with the write in luo_freeze_drain(). */
+		if (!READ_ONCE(luo_freezing))
+			return 0;
+		up_read(&luo_serialize_rwsem);
+		if (!intr)
+			wait_event(luo_thaw_wq, !READ_ONCE(luo_freezing));
+		else if (wait_event_interruptible(luo_thaw_wq,
+						  !READ_ONCE(luo_freezing)))
+			return -EINTR;
+	}
+}
+
+/**
+ * luo_mutation_begin() - enter an operation that must not fail (close).
+ *
+ * Sleeps uninterruptibly while luo is frozen.
+ */
 void luo_mutation_begin(void)
 {
-	down_read(&luo_serialize_rwsem);
+	luo_mutation_enter(false);
+}
+
+/**
+ * luo_mutation_begin_interruptible() - enter an ioctl.
+ *
+ * While luo is frozen the caller sleeps interruptibly: after a reboot's
+ * freeze it can still be killed, it is not stuck in D state.
+ *
+ * Return: 0, or -EINTR (a signal came first; nothing was done).
+ */
+int luo_mutation_begin_interruptible(void)
+{
+	return luo_mutation_enter(true);
 }
 
 void luo_mutation_end(void)
@@ -65,11 +128,97 @@ void luo_mutation_end(void)
 	up_read(&luo_serialize_rwsem);
 }
 
-static int luo_serialize_locked(void *dst, u64 cap, u64 *used)
+/*
+ * Turn new operations away, then wait up to @timeout_ms for those inside
+ * to leave.  True with the write side held; false with luo_freezing set
+ * and the lock not held (the caller decides whether to thaw).
+ */
+static bool luo_freeze_drain(unsigned int timeout_ms)
 {
+	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
+
+	WRITE_ONCE(luo_freezing, true);
+	while (!down_write_trylock(&luo_serialize_rwsem)) {
+		if (time_after(jiffies, deadline))
+			return false;
+		usleep_range(500, 1000);
+	}
+	return true;
+}
+
+static void luo_freeze_cancel(void)
+{
+	WRITE_ONCE(luo_freezing, false);
+	wake_up_all(&luo_thaw_wq);
+}
+
+static void luo_freeze_stamp(struct luo_image_stamp *stamp)
+{
+	stamp->generation = luo_state.generation + 1;
+	stamp->wall_time = ktime_get_real_seconds();
+	stamp->start_ns = ktime_get_ns();
+}
+
+/* Drained: serialize; on failure write why and release the lock. */
+static int luo_freeze_locked(void *dst, u64 cap,
+			     const struct luo_image_stamp *stamp, u64 *used,
+			     char *why, size_t why_len)
+{
+	int err;
+
 	lockdep_assert_held_write(&luo_serialize_rwsem);
-	return luo_serialize(luo_state.registry, &luo_file_serialize_ops, dst,
-			     cap, luo_state.generation + 1, used);
+	err = luo_serialize(luo_state.registry, &luo_file_serialize_ops, dst,
+			    cap, stamp, used);
+	if (err) {
+		snprintf(why, why_len, "a file could not be frozen (%d)", err);
+		luo_image_write_failed(dst, cap, stamp, why);
+		up_write(&luo_serialize_rwsem);
+	}
+	return err;
+}
+
+/**
+ * luo_freeze() - drain, freeze and serialize: the reboot-time freeze.
+ * @dst: where the image goes, or NULL (handover off: freeze only).
+ * @cap: bytes at @dst.
+ * @timeout_ms: how long to wait for in-flight operations.
+ * @used: bytes of image written.
+ * @why: the reason on failure.
+ * @why_len: bytes at @why.
+ *
+ * Allocates nothing.  On success the write side of the serialize rwsem is
+ * held (luo_test_thaw() or the jump ends it).  On failure @dst holds the
+ * header of a failed freeze with the reason, nothing is frozen, and new
+ * operations are still turned away: luo_freeze_cancel() lets them in
+ * again (a reboot does not).  A timeout leaves the lock to the
+ * operations still inside.
+ *
+ * Return: 0, -ETIMEDOUT, or a file's freeze error.
+ */
+int luo_freeze(void *dst, u64 cap, unsigned int timeout_ms, u64 *used,
+	       char *why, size_t why_len)
+{
+	struct luo_image_stamp stamp;
+
+	luo_freeze_stamp(&stamp);
+	*used = 0;
+	if (!luo_freeze_drain(timeout_ms)) {
+		snprintf(why, why_len,
+			 "in-flight operations did not drain in %u ms",
+			 timeout_ms);
+		luo_image_write_failed(dst, cap, &stamp, why);
+		return -ETIMEDOUT;
+	}
+	return luo_freeze_locked(dst, cap, &stamp, used, why, why_len);
+}
+
+/**
+ * luo_freeze_abort() - undo the turning away of a luo_freeze() that
+ * failed, once the operations it waited for have left.  For tests.
+ */
+void luo_freeze_abort(void)
+{
+	luo_freeze_cancel();
 }
 
 static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
@@ -78,22 +227,22 @@ static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
 	struct luo_handover *h = &luo_handover;
 	const char *cmd = data;
 	ktime_t t0 = ktime_get();
+	char why[48];
 	u64 used = 0;
 	int err;
 
 	if (action != SYS_RESTART || !cmd || strcmp(cmd, "kexec reboot"))
 		return NOTIFY_DONE;
-	/* Wait for every mutation in flight; block all later ones. */
-	down_write(&luo_serialize_rwsem);
 	/* Without a range, freezing is all there is (nothing handed over). */
-	err = luo_serialize_locked(h->map, h->size, &used);
+	err = luo_freeze(h->map, h->size, freeze_timeout_ms, &used, why,
+			 sizeof(why));
 	h->freeze_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	h->out_bytes = used;
 	if (err) {
 		snprintf(h->last_error, sizeof(h->last_error),
-			 "freeze failed: %d", err);
-		pr_err("kexec: freeze failed (%d): the handover is invalid\n",
-		       err);
+			 "freeze failed: %s", why);
+		pr_err("kexec: freeze failed: %s; the next kernel restores nothing and says why\n",
+		       why);
 	} else if (h->map) {
 		pr_info("kexec: handed over %lu session(s), %llu bytes, generation %llu, frozen in %llu us\n",
 			luo_registry_count(luo_state.registry, LUO_OUTGOING),
@@ -102,7 +251,10 @@ static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
 		pr_info("kexec: frozen; handover off: %lu session(s) not handed over\n",
 			luo_registry_count(luo_state.registry, LUO_OUTGOING));
 	}
-	/* The write side stays held: nothing changes until the jump. */
+	/*
+	 * The write side stays held (or, after a timeout, new operations stay
+	 * turned away): nothing changes until the jump.
+	 */
 	return NOTIFY_DONE;
 }
 
@@ -115,28 +267,37 @@ static struct notifier_block luo_reboot_nb = {
  * @image: the image, kvfree() it (or give it to luo_test_deserialize()).
  * @len: its length.
  *
- * Not the reboot path: allocating here is fine.  On success luo stays
- * frozen until luo_test_thaw().
+ * Not the reboot path: allocating here is fine.  The same drain and
+ * timeout as at a reboot.  On success luo stays frozen until
+ * luo_test_thaw().
  *
- * Return: 0 or -errno (then luo is not frozen).
+ * Return: 0 or -errno, e.g. -ETIMEDOUT (then luo is not frozen).
  */
 int luo_test_serialize(void **image, u64 *len)
 {
+	struct luo_image_stamp stamp;
 	u64 cap, used = 0;
+	char why[48];
 	void *buf;
 	int err;
 
-	down_write(&luo_serialize_rwsem);
+	luo_freeze_stamp(&stamp);
+	if (!luo_freeze_drain(freeze_timeout_ms)) {
+		luo_freeze_cancel();
+		return -ETIMEDOUT;
+	}
+	/* Drained: what is reserved now is what will be written. */
 	cap = luo_image_header_cost() +
 	      luo_registry_reserved(luo_state.registry);
 	buf = kvzalloc(cap, GFP_KERNEL);
 	if (!buf) {
 		up_write(&luo_serialize_rwsem);
+		luo_freeze_cancel();
 		return -ENOMEM;
 	}
-	err = luo_serialize_locked(buf, cap, &used);
+	err = luo_freeze_locked(buf, cap, &stamp, &used, why, sizeof(why));
 	if (err) {
-		up_write(&luo_serialize_rwsem);
+		luo_freeze_cancel();
 		kvfree(buf);
 		return err;
 	}
@@ -152,6 +313,7 @@ void luo_test_thaw(void)
 {
 	lockdep_assert_held_write(&luo_serialize_rwsem);
 	luo_unfreeze_all(luo_state.registry, &luo_file_serialize_ops);
+	luo_freeze_cancel();
 	up_write(&luo_serialize_rwsem);
 }
 
@@ -188,19 +350,19 @@ int luo_test_deserialize(void *image, u64 len)
 
 /**
  * luo_incoming_adopt() - decode the image in the handover range.
- * @image: the mapped range; incoming sessions point into it.
- * @len: its size.
+ * @image: the mapped range, checked by luo_image_check(); incoming
+ *	sessions point into it.
  * @why: the reason on failure.
  * @why_len: bytes at @why.
  *
  * Return: 0 or -errno; on failure no incoming session exists.
  */
-int luo_incoming_adopt(void *image, u64 len, char *why, size_t why_len)
+int luo_incoming_adopt(void *image, char *why, size_t why_len)
 {
 	int err;
 
 	mutex_lock(&luo_in_lock);
-	err = luo_deserialize(luo_state.registry, image, len, why, why_len);
+	err = luo_image_decode(luo_state.registry, image, why, why_len);
 	if (!err) {
 		luo_in_image = image;
 		luo_in_owned = false;

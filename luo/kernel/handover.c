@@ -16,11 +16,17 @@
  *
  * At load, an image found in the range is checked as a whole (magic, ABI,
  * lengths, checksum, every record) and decoded into incoming sessions that
- * point into the range; then its header is invalidated, so that a later
- * reboot cannot restore the same sessions again.  No image (a cold boot)
- * is the normal case; a corrupt, truncated or incompatible one is
- * rejected with one log line and the reason in the status file, and
- * nothing of it is restored.
+ * point into the range.  Only once the load can no longer fail (the
+ * device exists, luo_handover_commit()) is its header invalidated, so
+ * that a later reboot cannot restore the same sessions again, while a
+ * load that fails (a bad ``device=``) leaves the image to the next try.
+ * No image (a cold boot) is the normal case; a corrupt, truncated or
+ * incompatible one is rejected with one log line and the reason in the
+ * status file, and nothing of it is restored.  So is an image older than
+ * ``handover_max_age`` seconds (stale: the kernel in between did not load
+ * luo, and whatever the sessions described has moved on), and the header
+ * of a failed freeze, which the status file reports as "previous freeze
+ * failed: <reason>".  A refused image stays in the range as it is.
  *
  * At kexec the reboot notifier serializes the outgoing sessions into the
  * range (freeze.c); the capacity every session and file reserved is the
@@ -35,6 +41,7 @@
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <asm/e820/api.h>
 
 #include <luo/core.h>
@@ -51,6 +58,12 @@ module_param(handover_size, ulong, 0444);
 MODULE_PARM_DESC(
 	handover_size,
 	"bytes of the reserved handover range (default: 0, handover off)");
+
+static unsigned int handover_max_age = 600;
+module_param(handover_max_age, uint, 0444);
+MODULE_PARM_DESC(
+	handover_max_age,
+	"seconds after its freeze an image may still be restored; older ones are refused as stale (default: 600, 0: no limit)");
 
 struct luo_handover luo_handover;
 
@@ -104,23 +117,53 @@ static int luo_handover_map(void)
 	return 0;
 }
 
+/* Is the image of @info too old to restore?  Says why in last_error. */
+static bool luo_image_stale(const struct luo_image_info *info)
+{
+	struct luo_handover *h = &luo_handover;
+	time64_t now = ktime_get_real_seconds();
+
+	h->image_age = now > info->wall_time ? now - info->wall_time : 0;
+	if (!handover_max_age || h->image_age <= handover_max_age)
+		return false;
+	snprintf(h->last_error, sizeof(h->last_error),
+		 "stale image: frozen %llu s ago, handover_max_age=%u",
+		 h->image_age, handover_max_age);
+	return true;
+}
+
 /* Decode an image left in the range by the previous kernel, if any. */
 static void luo_handover_restore(void)
 {
 	struct luo_handover *h = &luo_handover;
-	u64 gen = 0;
+	struct luo_image_info info = {};
 	ktime_t t0 = ktime_get();
 	int err;
 
-	err = luo_image_check(h->map, h->size, &gen, h->last_error,
+	err = luo_image_check(h->map, h->size, &info, h->last_error,
 			      sizeof(h->last_error));
 	if (err == -ENOENT) {
 		h->state = "no image";
 		h->last_error[0] = '\0';
 		return;
 	}
+	if (err == -ECANCELED) {
+		h->state = "freeze failed";
+		h->prev_freeze_us = info.freeze_us;
+		snprintf(h->last_error, sizeof(h->last_error),
+			 "previous freeze failed: %s", info.reason);
+		pr_err("the previous kernel's freeze failed (%s): nothing to restore\n",
+		       info.reason);
+		return;
+	}
+	if (!err && luo_image_stale(&info)) {
+		h->state = "stale";
+		pr_err("incoming image refused: %s; nothing restored\n",
+		       h->last_error);
+		return;
+	}
 	if (!err)
-		err = luo_incoming_adopt(h->map, h->size, h->last_error,
+		err = luo_incoming_adopt(h->map, h->last_error,
 					 sizeof(h->last_error));
 	h->restore_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	if (err) {
@@ -129,16 +172,28 @@ static void luo_handover_restore(void)
 		       err, h->last_error);
 		return;
 	}
-	luo_state.generation = gen;
+	luo_state.generation = info.generation;
 	h->state = "restored";
-	h->in_sessions = luo_registry_count(luo_state.registry, LUO_INCOMING);
-	h->in_bytes = luo_image_size(h->map);
-	h->in_files = luo_image_files(h->map);
-	/* Consumed: a later reboot must not restore the same sessions. */
-	luo_image_invalidate(h->map);
-	pr_info("restored generation %llu: %llu session(s), %llu file(s), %llu bytes in %llu us\n",
-		gen, h->in_sessions, h->in_files, h->in_bytes,
-		h->restore_ns / 1000);
+	h->prev_freeze_us = info.freeze_us;
+	h->in_sessions = info.nsessions;
+	h->in_bytes = info.total_len;
+	h->in_files = info.nfiles;
+	pr_info("restored generation %llu: %llu session(s), %llu file(s), %llu bytes in %llu us (frozen %llu s ago in %llu us)\n",
+		info.generation, h->in_sessions, h->in_files, h->in_bytes,
+		h->restore_ns / 1000, h->image_age, info.freeze_us);
+}
+
+/**
+ * luo_handover_commit() - the load can no longer fail: consume the image.
+ *
+ * A later reboot must not restore the same sessions again, so a restored
+ * image's magic is cleared (its records stay: incoming sessions point
+ * into them).  Until this point a failed load leaves the image in place.
+ */
+void luo_handover_commit(void)
+{
+	if (luo_handover.map && !strcmp(luo_handover.state, "restored"))
+		luo_image_invalidate(luo_handover.map);
 }
 
 /**

@@ -8,10 +8,11 @@
  *   luo_serialize_rwsem (freeze.c)
  *	Every mutation holds it for reading for its whole duration: CREATE
  *	and RETRIEVE_SESSION, every session ioctl (outgoing and incoming),
- *	and the release of a session file.  The reboot notifier takes it
- *	for writing, which waits for in-flight operations to drain, then
- *	serializes; on success it is never released.  Test and dry runs
- *	release it again (thaw).
+ *	discard, and the release of a session file.  The reboot notifier
+ *	turns new mutations away (luo_freezing), waits at most
+ *	freeze_timeout_ms for the ones inside to drain, takes it for
+ *	writing and serializes; on success it is never released.  Test and
+ *	dry runs release it again (thaw).
  *   luo_in_lock (freeze.c)
  *	Ownership of the incoming image buffer.  Taken without the rwsem
  *	(at load, by the test round trip, after a mutation ends) and held
@@ -52,13 +53,20 @@ struct seq_file;
  * @name: stored in the image to find the handler again ("memfd-v1").
  * @can_preserve: quick check whether @file is of this kind.
  * @preserve: take over the file for preservation; set @lf->reserve to
- *	the handler data bytes it will write.  May fail with -errno.
+ *	the handler data bytes it will write.  Must not allocate in
+ *	proportion to the file: the capacity is reserved only after it
+ *	returns.  May fail with -errno.
+ * @populate: after the capacity was reserved, whatever the freeze will
+ *	need of the file (e.g. bring its pages in).  NULL: nothing.  May
+ *	fail with -errno; then @unpreserve undoes @preserve.
  * @unpreserve: undo @preserve (the session was closed).
  * @freeze: capture the last state at serialization; may refuse.
  * @unfreeze: undo @freeze.
  * @data_len: bytes of handler data (at most @lf->reserve).
  * @write_data: write them; must not allocate.
- * @retrieve: rebuild a file from handler data, or ERR_PTR.
+ * @retrieve: rebuild a file from handler data, or ERR_PTR.  -ENOMEM,
+ *	-ENOSPC, -EINTR and -EAGAIN say "not now" (the caller may try
+ *	again); any other error is a verdict on the data, kept for good.
  * @can_finish: may this (retrieved) file be finished now? NULL: yes.
  * @finish: drop what the retrieved file still holds; NULL: nothing.
  */
@@ -66,6 +74,7 @@ struct luo_file_handler {
 	const char *name;
 	bool (*can_preserve)(struct file *file);
 	int (*preserve)(struct luo_file *lf);
+	int (*populate)(struct luo_file *lf);
 	void (*unpreserve)(struct luo_file *lf);
 	int (*freeze)(struct luo_file *lf);
 	void (*unfreeze)(struct luo_file *lf);
@@ -116,8 +125,11 @@ extern struct luo_state luo_state;
  * @map: the range, mapped; NULL when handover is off.
  * @base: its physical address.
  * @size: its size.
- * @state: "off", "no image", "restored", "rejected".
+ * @state: "off", "no image", "restored", "rejected", "stale" or
+ *	"freeze failed" (the previous kernel's).
  * @last_error: why the last image was rejected or the last freeze failed.
+ * @prev_freeze_us: how long the previous kernel's freeze took.
+ * @image_age: seconds between that freeze and the load.
  * @in_sessions: sessions restored at load.
  * @in_files: files restored at load.
  * @in_bytes: bytes of the image restored at load.
@@ -134,6 +146,8 @@ struct luo_handover {
 	u64 size;
 	const char *state;
 	char last_error[96];
+	u64 prev_freeze_us;
+	u64 image_age;
 	u64 in_sessions;
 	u64 in_files;
 	u64 in_bytes;
@@ -167,11 +181,16 @@ extern const struct luo_serialize_ops luo_file_serialize_ops;
 
 /* handover.c */
 int luo_handover_init(void);
+void luo_handover_commit(void);
 void luo_handover_exit(void);
 
 /* freeze.c */
-int luo_incoming_adopt(void *image, u64 len, char *why, size_t why_len);
+int luo_incoming_adopt(void *image, char *why, size_t why_len);
 void luo_mutation_begin(void);
+int luo_mutation_begin_interruptible(void);
+int luo_freeze(void *dst, u64 cap, unsigned int timeout_ms, u64 *used,
+	       char *why, size_t why_len);
+void luo_freeze_abort(void);
 void luo_mutation_end(void);
 void luo_incoming_maybe_release(void);
 int luo_freeze_init(bool test_hooks);

@@ -7,8 +7,10 @@
  * Loading luo creates the session registry (the C++ core), maps the
  * handover range and restores the incoming sessions it holds, registers
  * the reboot notifier and then the device node, in that order, so that
- * userspace never sees a device whose state is not ready.  Unloading does
- * the reverse.  A module with open
+ * userspace never sees a device whose state is not ready.  Only then, when
+ * nothing can fail any more, is the incoming image marked consumed: a
+ * load that fails leaves it for the next one.  Unloading does the
+ * reverse.  A module with open
  * session files cannot be unloaded: every session file holds a reference
  * on the module through its file_operations owner.
  *
@@ -71,6 +73,8 @@ static int __init luo_init(void)
 	err = luo_dev_init();
 	if (err)
 		goto out_freeze;
+	/* Nothing can fail from here on: the image is consumed. */
+	luo_handover_commit();
 	pr_info("version %s ready on /dev/%s (handover %s)\n", LUO_VERSION,
 		device, luo_handover.state);
 	return 0;

@@ -12,18 +12,35 @@
  * shmem_freeze(), so luo builds the freeze from seals: PRESERVE_FD adds
  * F_SEAL_GROW and F_SEAL_SHRINK to the inode's seals (shmem enforces them
  * on write, truncate and fallocate) and remembers which of the two it
- * added; unpreserve removes exactly those.  While preserved, F_GET_SEALS
- * therefore shows them.  Seals luo does not know are EOPNOTSUPP.
+ * added; unpreserve removes exactly those - unless the owner set
+ * F_SEAL_SEAL while the file was preserved: it locked the seals it saw,
+ * and whoever it handed the file to may rely on them, so they stay.
+ * While preserved, F_GET_SEALS therefore shows GROW and SHRINK.  Seals
+ * luo does not know are EOPNOTSUPP.  Memfds sealed before preservation
+ * (plain memfd_create() ones carry F_SEAL_SEAL from birth) are accepted.
  *
- * PRESERVE_FD also faults in and pins every page (holes are filled), so
- * that serialization can copy the contents without allocating or reading
- * swap; and it reserves the handover bytes for them.  Freezing records the
- * file position; the image holds size, position, the caller's seals and
- * the contents.  A hole punched into a preserved memfd is not seen by
- * serialization (the pinned page is copied).
+ * The capacity a memfd takes in the handover is reserved from its size
+ * alone, before anything is allocated, so a memfd too large for the room
+ * left is ENOSPC at once.  Then luo makes sure every page stays resident
+ * until the freeze without pinning any: the mapping is marked unevictable
+ * (as SHM_LOCK does), and pages already swapped out are read back in.
+ * Nothing holds a reference to a page, so a hole the VMM punches
+ * (fallocate(FALLOC_FL_PUNCH_HOLE), madvise(MADV_REMOVE): virtio-balloon,
+ * virtio-mem, free page reporting) really frees the memory.
  *
- * RETRIEVE_FD builds a new memfd ("memfd:luo") with the same size,
- * contents, position and seals.
+ * At the freeze the handler follows the file as it is then: it looks each
+ * index up in the page cache again, without allocating, and copies the
+ * page it finds, or writes zeros where there is a hole (or a page that
+ * fallocate() reserved and nothing wrote yet, which shmem has not
+ * cleared).  So the next
+ * kernel gets what the memfd holds at the freeze, holes included.  The
+ * image holds size, position, the seals the owner set and the contents.
+ *
+ * RETRIEVE_FD builds a new memfd ("memfd:luo") page by page, leaving
+ * pages that are all zeros as holes, with the same size, contents,
+ * position and seals; one with F_SEAL_EXEC has no execute bits, as a
+ * memfd made with MFD_NOEXEC_SEAL.  Running out of memory or a signal
+ * during that is not a verdict on the data: the caller may try again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -32,8 +49,12 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/swap.h>
 
 #include "compat.h"
 #include "luo.h"
@@ -47,7 +68,7 @@
  * struct luo_memfd_data - the handler data in the image, then the bytes.
  * @size: file size in bytes.
  * @pos: file position.
- * @seals: the seals the caller had set.
+ * @seals: the seals the owner had set.
  * @flags: zero.
  * @reserved: zero.
  */
@@ -63,19 +84,19 @@ static_assert(sizeof(struct luo_memfd_data) == 32);
 /**
  * struct luo_memfd - a preserved memfd.
  * @size: the frozen size.
- * @pos: the position at freeze.
- * @seals: the caller's seals.
+ * @pos: the position at the freeze.
+ * @seals: the owner's seals when it was preserved.
  * @added: the freeze seals luo added.
- * @npages: pages pinned.
- * @pages: one reference per page index.
+ * @seals_at_freeze: the owner's seals at the freeze.
+ * @unevictable: luo marked the mapping unevictable (it was not).
  */
 struct luo_memfd {
 	u64 size;
 	loff_t pos;
 	unsigned int seals;
 	unsigned int added;
-	pgoff_t npages;
-	struct page **pages;
+	unsigned int seals_at_freeze;
+	bool unevictable;
 };
 
 static bool luo_memfd_can_preserve(struct file *file)
@@ -83,31 +104,53 @@ static bool luo_memfd_can_preserve(struct file *file)
 	return shmem_file(file) && file_inode(file)->i_nlink == 0;
 }
 
-static void luo_memfd_unpin(struct luo_memfd *m)
+/*
+ * The owner's view of @cur, the inode's seals now: without the freeze
+ * seals luo added, unless the owner sealed the seals while preserved.
+ */
+static unsigned int luo_memfd_owner_seals(const struct luo_memfd *m,
+					  unsigned int cur)
 {
-	pgoff_t i;
-
-	for (i = 0; i < m->npages; i++)
-		if (m->pages[i])
-			put_page(m->pages[i]);
-	kvfree(m->pages);
+	if ((cur & F_SEAL_SEAL) && !(m->seals & F_SEAL_SEAL))
+		return cur;
+	return cur & ~m->added;
 }
 
-static void luo_memfd_unseal(struct inode *inode, unsigned int added)
+/*
+ * Put the folios of a mapping that is evictable again back on the LRU
+ * lists reclaim scans (they sit on the unevictable one).
+ */
+static void luo_memfd_rescue(struct address_space *mapping)
 {
+	struct folio_batch fbatch;
+	pgoff_t index = 0;
+
+	folio_batch_init(&fbatch);
+	while (filemap_get_folios(mapping, &index, ULONG_MAX, &fbatch)) {
+		check_move_unevictable_folios(&fbatch);
+		folio_batch_release(&fbatch);
+		cond_resched();
+	}
+}
+
+static void luo_memfd_give_back(struct luo_file *lf, struct luo_memfd *m)
+{
+	struct inode *inode = lf->inode;
+
 	inode_lock(inode);
-	SHMEM_I(inode)->seals &= ~added;
+	SHMEM_I(inode)->seals = luo_memfd_owner_seals(m, SHMEM_I(inode)->seals);
 	inode_unlock(inode);
+	if (m->unevictable) {
+		mapping_clear_unevictable(inode->i_mapping);
+		luo_memfd_rescue(inode->i_mapping);
+	}
 }
 
 static int luo_memfd_preserve(struct luo_file *lf)
 {
 	struct inode *inode = lf->inode;
-	struct address_space *mapping = inode->i_mapping;
 	struct luo_memfd *m;
 	unsigned int seals;
-	pgoff_t i;
-	int err;
 
 	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
 	if (!m)
@@ -126,48 +169,55 @@ static int luo_memfd_preserve(struct luo_file *lf)
 	m->size = i_size_read(inode);
 	inode_unlock(inode);
 
-	m->npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
-	m->pages =
-		kvcalloc(m->npages ?: 1, sizeof(*m->pages), GFP_KERNEL_ACCOUNT);
-	if (!m->pages) {
-		err = -ENOMEM;
-		goto undo;
-	}
-	for (i = 0; i < m->npages; i++) {
-		struct page *page;
-
-		page = shmem_read_mapping_page_gfp(mapping, i,
-						   mapping_gfp_mask(mapping));
-		if (IS_ERR(page)) {
-			err = PTR_ERR(page);
-			goto undo;
-		}
-		m->pages[i] = page;
-		if (fatal_signal_pending(current)) {
-			err = -EINTR;
-			goto undo;
-		}
-		cond_resched();
-	}
 	m->pos = lf->file->f_pos;
 	lf->hpriv = m;
+	/* Reserved from the size alone, before a page is touched. */
 	lf->reserve = sizeof(struct luo_memfd_data) + m->size;
 	return 0;
+}
 
-undo:
-	if (m->pages)
-		luo_memfd_unpin(m);
-	luo_memfd_unseal(inode, m->added);
-	kfree(m);
-	return err;
+/*
+ * After the capacity was reserved: keep every page resident until the
+ * freeze.  New pages of an unevictable mapping never go to swap; pages
+ * that went there before are read back (which fills holes too, but only
+ * in a memfd that had been swapped).
+ */
+static int luo_memfd_populate(struct luo_file *lf)
+{
+	struct luo_memfd *m = lf->hpriv;
+	struct address_space *mapping = lf->inode->i_mapping;
+	pgoff_t i, npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
+	int pass;
+
+	if (!mapping_unevictable(mapping)) {
+		mapping_set_unevictable(mapping);
+		m->unevictable = true;
+	}
+	/* Reclaim already under way may still swap a page out: look again. */
+	for (pass = 0; READ_ONCE(SHMEM_I(lf->inode)->swapped); pass++) {
+		if (pass == 3)
+			return -EAGAIN;
+		for (i = 0; i < npages; i++) {
+			struct page *page;
+
+			page = shmem_read_mapping_page_gfp(
+				mapping, i, mapping_gfp_mask(mapping));
+			if (IS_ERR(page))
+				return PTR_ERR(page);
+			put_page(page);
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+		}
+	}
+	return 0;
 }
 
 static void luo_memfd_unpreserve(struct luo_file *lf)
 {
 	struct luo_memfd *m = lf->hpriv;
 
-	luo_memfd_unpin(m);
-	luo_memfd_unseal(lf->inode, m->added);
+	luo_memfd_give_back(lf, m);
 	kfree(m);
 	lf->hpriv = NULL;
 }
@@ -176,7 +226,12 @@ static int luo_memfd_freeze(struct luo_file *lf)
 {
 	struct luo_memfd *m = lf->hpriv;
 
+	/* A page that went to swap after all: its data is not here. */
+	if (READ_ONCE(SHMEM_I(lf->inode)->swapped))
+		return -EIO;
 	m->pos = READ_ONCE(lf->file->f_pos);
+	m->seals_at_freeze =
+		luo_memfd_owner_seals(m, READ_ONCE(SHMEM_I(lf->inode)->seals));
 	return 0;
 }
 
@@ -187,27 +242,76 @@ static u64 luo_memfd_data_len(struct luo_file *lf)
 	return sizeof(struct luo_memfd_data) + m->size;
 }
 
+/*
+ * The contents as the page cache has them now: each index is looked up
+ * again (no allocation, no reference kept), a hole is zeros.
+ */
 static int luo_memfd_write_data(struct luo_file *lf, void *dst, u64 len)
 {
 	struct luo_memfd *m = lf->hpriv;
+	struct address_space *mapping = lf->inode->i_mapping;
 	struct luo_memfd_data *d = dst;
 	u8 *out = (u8 *)(d + 1);
-	pgoff_t i;
+	pgoff_t i, npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
 
 	if (len != luo_memfd_data_len(lf))
 		return -EINVAL;
 	d->size = cpu_to_le64(m->size);
 	d->pos = cpu_to_le64(m->pos);
-	d->seals = cpu_to_le32(m->seals);
+	d->seals = cpu_to_le32(m->seals_at_freeze);
 	d->flags = 0;
 	d->reserved = 0;
-	for (i = 0; i < m->npages; i++) {
+	for (i = 0; i < npages; i++) {
 		u64 off = (u64)i << PAGE_SHIFT;
 		size_t n = min_t(u64, PAGE_SIZE, m->size - off);
-		void *src = kmap_local_page(m->pages[i]);
+		struct folio *folio;
+		void *src;
 
-		memcpy(out + off, src, n);
-		kunmap_local(src);
+		cond_resched();
+		folio = filemap_get_folio(mapping, i);
+		if (IS_ERR_OR_NULL(folio)) {
+			memset(out + off, 0, n);
+			continue;
+		}
+		/* fallocate()d and never written: zeros, not yet cleared. */
+		if (!folio_test_uptodate(folio)) {
+			memset(out + off, 0, n);
+		} else {
+			src = kmap_local_page(folio_file_page(folio, i));
+			memcpy(out + off, src, n);
+			kunmap_local(src);
+		}
+		folio_put(folio);
+	}
+	return 0;
+}
+
+/* Fill @file from @src, page by page; pages of zeros stay holes. */
+static int luo_memfd_fill(struct file *file, const u8 *src, u64 size)
+{
+	struct address_space *mapping = file->f_mapping;
+	pgoff_t i, npages = DIV_ROUND_UP(size, PAGE_SIZE);
+
+	for (i = 0; i < npages; i++) {
+		u64 off = (u64)i << PAGE_SHIFT;
+		size_t n = min_t(u64, PAGE_SIZE, size - off);
+		struct page *page;
+		void *dst;
+
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+		if (!memchr_inv(src + off, 0, n))
+			continue;
+		page = shmem_read_mapping_page_gfp(mapping, i,
+						   mapping_gfp_mask(mapping));
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		dst = kmap_local_page(page);
+		memcpy(dst, src + off, n);
+		kunmap_local(dst);
+		set_page_dirty(page);
+		put_page(page);
 	}
 	return 0;
 }
@@ -217,16 +321,15 @@ static struct file *luo_memfd_retrieve(const void *data, u64 len)
 	const struct luo_memfd_data *d = data;
 	struct file *file;
 	unsigned int seals;
-	loff_t off = 0;
-	ssize_t n;
 	u64 size;
+	int err;
 
 	if (len < sizeof(*d))
 		return ERR_PTR(-EINVAL);
 	size = le64_to_cpu(d->size);
 	seals = le32_to_cpu(d->seals);
-	if (size != len - sizeof(*d) || d->flags || d->reserved ||
-	    le64_to_cpu(d->pos) > MAX_LFS_FILESIZE)
+	if (size != len - sizeof(*d) || size > MAX_LFS_FILESIZE || d->flags ||
+	    d->reserved || le64_to_cpu(d->pos) > MAX_LFS_FILESIZE)
 		return ERR_PTR(-EINVAL);
 	if (seals & ~LUO_MEMFD_SEALS)
 		return ERR_PTR(-EOPNOTSUPP);
@@ -236,15 +339,14 @@ static struct file *luo_memfd_retrieve(const void *data, u64 len)
 		return file;
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
-	/* New shmem inodes start with F_SEAL_SEAL: allow sealing, as memfd. */
-	SHMEM_I(file_inode(file))->seals = 0;
-	if (size) {
-		n = kernel_write(file, d + 1, size, &off);
-		if (n != size) {
-			fput(file);
-			return ERR_PTR(n < 0 ? n : -EIO);
-		}
+	err = luo_memfd_fill(file, (const u8 *)(d + 1), size);
+	if (err) {
+		fput(file);
+		return ERR_PTR(err);
 	}
+	/* As memfd_create(MFD_NOEXEC_SEAL): no execute bits with that seal. */
+	if (seals & LUO_F_SEAL_EXEC)
+		file_inode(file)->i_mode &= ~0111;
 	SHMEM_I(file_inode(file))->seals = seals;
 	file->f_pos = le64_to_cpu(d->pos);
 	return file;
@@ -254,6 +356,7 @@ const struct luo_file_handler luo_memfd_handler = {
 	.name = "memfd-v1",
 	.can_preserve = luo_memfd_can_preserve,
 	.preserve = luo_memfd_preserve,
+	.populate = luo_memfd_populate,
 	.unpreserve = luo_memfd_unpreserve,
 	.freeze = luo_memfd_freeze,
 	.data_len = luo_memfd_data_len,

@@ -193,7 +193,9 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 	if (err)
 		return err;
 
-	luo_mutation_begin();
+	err = luo_mutation_begin_interruptible();
+	if (err)
+		return err;
 	err = c->fn(s, &buf, &newfile);
 	luo_mutation_end();
 	if (err)
@@ -210,6 +212,7 @@ static const struct file_operations luo_session_fops = {
 	.owner = THIS_MODULE,
 	.release = luo_session_release,
 	.unlocked_ioctl = luo_session_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
 

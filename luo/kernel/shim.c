@@ -19,6 +19,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/timekeeping.h>
 #include <linux/slab.h>
 
 #include <luo/shim.h>
@@ -31,6 +33,16 @@ void *luo_shim_zalloc(unsigned long size)
 void luo_shim_free(void *ptr)
 {
 	kvfree(ptr);
+}
+
+unsigned long long luo_shim_now_ns(void)
+{
+	return ktime_get_ns();
+}
+
+void luo_shim_cond_resched(void)
+{
+	cond_resched();
 }
 
 void luo_shim_log(int level, const char *fmt, ...)

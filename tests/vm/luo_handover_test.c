@@ -13,9 +13,24 @@
  *
  *   luo_handover_test            the full set (one, several, 2000
  *                                sessions, 500 files, 1 MiB random,
- *                                zero-size, fallocated, sealed)
+ *                                zero-size, fallocated, sealed, plain
+ *                                (sealed from birth), ballooned: holes
+ *                                punched after preservation and partly
+ *                                written again)
  *   luo_handover_test rejected   stage 1 as "simple"; later stages expect
  *                                the image to have been rejected
+ *   luo_handover_test stale      stage 1 as "simple"; stage 2 runs
+ *                                without luo and waits; stage 3 expects
+ *                                the before-load to have found the image
+ *                                stale (handover_max_age=5) and the
+ *                                default load to restore it
+ *   luo_handover_test big        one memfd of LUO_BIG_MIB (default 3072)
+ *                                MiB with a per-page pattern, every byte
+ *                                checked after the jump
+ *
+ * If a before-load left /run/luo-badload (a load with a bad device= that
+ * must have failed), the stage checks that it failed and that the image
+ * was restored by the load after it all the same.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +42,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <stdint.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,10 +92,10 @@ static void fill(unsigned char *buf, size_t len, unsigned int seed)
 	}
 }
 
-static char *status_field(const char *key)
+static char *field_of(const char *path, const char *key)
 {
 	static char line[256];
-	FILE *f = fopen("/sys/class/misc/liveupdate/status", "r");
+	FILE *f = fopen(path, "r");
 	size_t n = strlen(key);
 
 	if (!f)
@@ -94,6 +111,11 @@ static char *status_field(const char *key)
 	return NULL;
 }
 
+static char *status_field(const char *key)
+{
+	return field_of("/sys/class/misc/liveupdate/status", key);
+}
+
 /* The files of stage 1, made from seeds; index = token. */
 struct spec {
 	const char *session;
@@ -103,19 +125,55 @@ struct spec {
 	unsigned int seals;
 	int fallocated;
 	unsigned int seed;
+	unsigned int mfd_flags;
+	int ballooned;
 };
 
+#define PG 4096
+
 static const struct spec specs[] = {
-	{ "simple", 0x1A, 4096, 0, 0, 0, 1 },
-	{ "mixed", 1, BIG, 777, 0, 0, 42 },
-	{ "mixed", 2, 0, 0, 0, 0, 0 },
-	{ "mixed", 3, 65536, 0, 0, 1, 0 },
-	{ "mixed", 4, 100, 5, F_SEAL_WRITE | F_SEAL_GROW, 0, 7 },
+	{ "simple", 0x1A, 4096, 0, 0, 0, 1, MFD_ALLOW_SEALING, 0 },
+	{ "mixed", 1, BIG, 777, 0, 0, 42, MFD_ALLOW_SEALING, 0 },
+	{ "mixed", 2, 0, 0, 0, 0, 0, MFD_ALLOW_SEALING, 0 },
+	{ "mixed", 3, 65536, 0, 0, 1, 0, MFD_ALLOW_SEALING, 0 },
+	{ "mixed", 4, 100, 5, F_SEAL_WRITE | F_SEAL_GROW, 0, 7,
+	  MFD_ALLOW_SEALING, 0 },
+	/* memfd_create() without flags: F_SEAL_SEAL from birth. */
+	{ "mixed", 5, 3 * PG, 0, F_SEAL_SEAL, 0, 9, 0, 0 },
+	{ "mixed", 6, 8 * PG, 0, 0, 0, 11, MFD_ALLOW_SEALING, 1 },
 };
+
+/*
+ * What a balloon does to guest memory luo already preserves: pages 1..3
+ * punched, page 2 written again, page 5 removed through a mapping.  Done
+ * on @fd (>= 0) or, for the expected contents, on @buf.
+ */
+static void balloon(int fd, unsigned char *buf)
+{
+	unsigned char page[PG];
+	char *map;
+
+	fill(page, PG, 1234);
+	if (fd < 0) {
+		memset(buf + PG, 0, 3 * PG);
+		memcpy(buf + 2 * PG, page, PG);
+		memset(buf + 5 * PG, 0, PG);
+		return;
+	}
+	check(!fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, PG,
+			 3 * PG) &&
+		      pwrite(fd, page, PG, 2 * PG) == PG,
+	      "ballooned: punched pages 1-3, wrote page 2 again");
+	map = mmap(NULL, 8 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	check(map != MAP_FAILED && !madvise(map + 5 * PG, PG, MADV_REMOVE),
+	      "ballooned: removed page 5 through a mapping");
+	if (map != MAP_FAILED)
+		munmap(map, 8 * PG);
+}
 
 static int make_file(const struct spec *sp)
 {
-	int m = memfd_create("stage1", MFD_ALLOW_SEALING);
+	int m = memfd_create("stage1", sp->mfd_flags);
 	unsigned char *buf;
 
 	if (m < 0)
@@ -131,7 +189,9 @@ static int make_file(const struct spec *sp)
 		free(buf);
 	}
 	lseek(m, sp->pos, SEEK_SET);
-	if (sp->seals && fcntl(m, F_ADD_SEALS, sp->seals))
+	/* Without MFD_ALLOW_SEALING the seals are the memfd's from birth. */
+	if ((sp->mfd_flags & MFD_ALLOW_SEALING) && sp->seals &&
+	    fcntl(m, F_ADD_SEALS, sp->seals))
 		die("F_ADD_SEALS");
 	return m;
 }
@@ -145,6 +205,8 @@ static void verify_file(int fd, const struct spec *sp)
 
 	if (!sp->fallocated)
 		fill(want, sp->size, sp->seed);
+	if (sp->ballooned)
+		balloon(-1, want);
 	fstat(fd, &st);
 	n = pread(fd, got, sp->size, 0);
 	check(st.st_size == (off_t)sp->size && n == (ssize_t)sp->size &&
@@ -182,12 +244,18 @@ static void preserve_all(int dev, int *files, int *wide, int full)
 		      create_session(dev, "empty-1") >= 0 &&
 		      create_session(dev, "empty-2") >= 0,
 	      "created simple, mixed and two empty sessions");
-	for (i = 0; i < (int)(sizeof(specs) / sizeof(specs[0])); i++)
+	for (i = 0; i < (int)(sizeof(specs) / sizeof(specs[0])); i++) {
+		if (!full && strcmp(specs[i].session, "simple"))
+			continue;
 		check(!preserve(strcmp(specs[i].session, "simple") ? mixed :
 								     simple,
 				files[i], specs[i].token),
 		      "preserved %s/%llu", specs[i].session,
 		      (unsigned long long)specs[i].token);
+		/* Idempotent: the same holes in every stage. */
+		if (specs[i].ballooned)
+			balloon(files[i], NULL);
+	}
 	if (!full)
 		return;
 	s = create_session(dev, "wide");
@@ -203,22 +271,123 @@ static void preserve_all(int dev, int *files, int *wide, int full)
 	check(i == MANY_SESSIONS, "created %d more sessions", i);
 }
 
+/* A before-load tried insmod with a bad device= first: it must have failed. */
+static void check_bad_load(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen("/run/luo-badload", "r");
+
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	check(!strcmp(buf, "refused"),
+	      "a load with device=bad.name failed (%s)", buf);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Word @w of page @pg of the big memfd: different in every word. */
+static uint64_t big_word(uint64_t pg, uint64_t w)
+{
+	return ((pg << 32) | w) * 0x9E3779B97F4A7C15ULL ^ 0xA5A5A5A5A5A5A5A5ULL;
+}
+
+/* One guest-sized memfd, every byte checked across the jump. */
+static int big(int dev, int stage)
+{
+	const char *e = getenv("LUO_BIG_MIB");
+	size_t size = (size_t)(e ? atol(e) : 3072) << 20, words = PG / 8;
+	size_t pg, w, bad = 0, npages = size / PG;
+	uint64_t *p;
+	struct stat st;
+	double t0;
+	int m, s;
+
+	if (stage == 1) {
+		m = memfd_create("guest-ram", 0);
+		if (m < 0 || ftruncate(m, size))
+			die("memfd of the big size");
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+		if (p == MAP_FAILED)
+			die("mmap");
+		for (pg = 0; pg < npages; pg++)
+			for (w = 0; w < words; w++)
+				p[pg * words + w] = big_word(pg, w);
+		munmap(p, size);
+		s = create_session(dev, "big");
+		t0 = now_s();
+		check(s >= 0 && !preserve(s, m, 1), "preserved a %zu MiB memfd",
+		      size >> 20);
+		printf("# figures: PRESERVE_FD of %zu MiB: %.2f s\n",
+		       size >> 20, now_s() - t0);
+		close(m);
+		printf("# stage 1: %d checks, %d failed\n", checks, failures);
+		daemonize(dev);
+	}
+	e = status_field("previous_freeze_us");
+	printf("# figures: previous freeze %s us, ", e ? e : "?");
+	e = status_field("restore_us");
+	printf("restore %s us\n", e ? e : "?");
+	s = retrieve_session(dev, "big");
+	t0 = now_s();
+	m = s < 0 ? s : retrieve_fd(s, 1);
+	check(m >= 0, "retrieved the big memfd (%d)", m);
+	if (m < 0)
+		return 1;
+	printf("# figures: RETRIEVE_FD of %zu MiB: %.2f s\n", size >> 20,
+	       now_s() - t0);
+	check(!fstat(m, &st) && (size_t)st.st_size == size, "size %zu MiB",
+	      size >> 20);
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, m, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	for (pg = 0; pg < npages; pg++)
+		for (w = 0; w < words; w++)
+			bad += p[pg * words + w] != big_word(pg, w);
+	check(bad == 0, "every byte of %zu MiB intact (%zu words differ)",
+	      size >> 20, bad);
+	munmap(p, size);
+	check(!finish(s), "finished");
+	printf("# stage %d: %d checks, %d failed\n", stage, checks, failures);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *st = getenv("LUO_STAGE"), *sts = getenv("LUO_STAGES");
 	int stage = st ? atoi(st) : 1, stages = sts ? atoi(sts) : 1;
-	int rejected = argc > 1 && !strcmp(argv[1], "rejected");
+	const char *mode = argc > 1 ? argv[1] : "";
+	int rejected = !strcmp(mode, "rejected");
+	int stale = !strcmp(mode, "stale");
 	int nspecs = sizeof(specs) / sizeof(specs[0]);
 	struct rlimit rl = { 8192, 8192 };
-	int files[8], wide[WIDE_FILES];
+	int files[sizeof(specs) / sizeof(specs[0])], wide[WIDE_FILES];
 	int dev, s, i, in_simple, in_mixed, in_wide;
 	char name[32], *v;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	setrlimit(RLIMIT_NOFILE, &rl);
+	if (stale && stage == 2) {
+		/* A kernel without luo; time passes before the next jump. */
+		check(access("/dev/liveupdate", F_OK), "stage 2: no luo here");
+		sleep(7);
+		return failures ? 1 : 0;
+	}
 	dev = open("/dev/liveupdate", O_RDWR);
 	if (dev < 0)
 		die("open /dev/liveupdate");
+	if (!strcmp(mode, "big"))
+		return big(dev, stage);
+	check_bad_load();
 
 	if (stage == 1) {
 		v = status_field("handover");
@@ -226,14 +395,14 @@ int main(int argc, char **argv)
 		      v ? v : "?");
 		for (i = 0; i < nspecs; i++)
 			files[i] = make_file(&specs[i]);
-		for (i = 0; i < WIDE_FILES && !rejected; i++) {
+		for (i = 0; i < WIDE_FILES && !rejected && !stale; i++) {
 			unsigned char b = i;
 
 			wide[i] = memfd_create("wide", 0);
 			if (write(wide[i], &b, 1) != 1)
 				die("write");
 		}
-		preserve_all(dev, files, wide, !rejected);
+		preserve_all(dev, files, wide, !rejected && !stale);
 		printf("# stage 1 of %d: %d checks, %d failed\n", stages,
 		       checks, failures);
 		daemonize(dev);
@@ -247,6 +416,33 @@ int main(int argc, char **argv)
 		check(v && strcmp(v, "none"), "reason given: %s", v ? v : "?");
 		check(retrieve_session(dev, "simple") == -ENOENT,
 		      "nothing restored");
+		return failures ? 1 : 0;
+	}
+
+	if (stale) {
+		const char *prev = "/run/luo-stale-status";
+
+		v = field_of(prev, "handover");
+		check(v && !strcmp(v, "stale"),
+		      "with handover_max_age=5: refused as stale (%s)",
+		      v ? v : "?");
+		v = field_of(prev, "last_error");
+		check(v && strstr(v, "stale image: frozen") &&
+			      strstr(v, "handover_max_age=5"),
+		      "the reason: %s", v ? v : "?");
+		v = field_of(prev, "sessions_in");
+		check(v && !strcmp(v, "0"), "nothing restored then (%s)",
+		      v ? v : "?");
+		v = status_field("handover");
+		check(v && !strcmp(v, "restored"),
+		      "with the default: restored (%s)", v ? v : "?");
+		in_simple = retrieve_session(dev, "simple");
+		files[0] = in_simple < 0 ? in_simple :
+					   retrieve_fd(in_simple, 0x1A);
+		check(files[0] >= 0, "retrieved simple/26");
+		if (files[0] >= 0)
+			verify_file(files[0], &specs[0]);
+		check(!finish(in_simple), "finished simple");
 		return failures ? 1 : 0;
 	}
 

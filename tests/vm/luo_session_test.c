@@ -21,7 +21,9 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -540,6 +542,260 @@ static int line_of(const char *path, const char *prefix, char *out, size_t len)
 			break;
 	}
 	return -ENOENT;
+}
+
+/* ---- what a VMM does to guest memory: holes, seals, size ---------------- */
+
+#define PG 4096
+
+/* Page @i of a pattern file: every byte says which page and which seed. */
+static void page_pattern(unsigned char *p, int i, int seed)
+{
+	int k;
+
+	for (k = 0; k < PG; k++)
+		p[k] = (unsigned char)(i * 31 + k * 7 + seed);
+}
+
+/*
+ * A balloon punches holes into guest memory that luo already preserves,
+ * and the guest writes into part of them again: the next kernel sees
+ * zeros where the holes still are and the new data where it was written.
+ * The retrieved memfd keeps the holes as holes (st_blocks).
+ */
+TEST_F(dev, punched_holes_are_handed_over_as_zeros)
+{
+	enum { N = 16 };
+	unsigned char want[PG], got[PG];
+	int s, m, in, r, i;
+	struct stat st;
+	char *map;
+
+	s = create_session(self->dev, "balloon");
+	m = memfd_create("guest-ram", 0);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, m);
+	for (i = 0; i < N; i++) {
+		page_pattern(want, i, 1);
+		ASSERT_EQ(PG, pwrite(m, want, PG, (off_t)i * PG));
+	}
+	ASSERT_EQ(0, preserve(s, m, 1));
+	/* Pages 2..5 punched, 3 rewritten; 8..9 removed through a mapping. */
+	ASSERT_EQ(0, fallocate(m, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       2 * PG, 4 * PG));
+	page_pattern(want, 3, 2);
+	ASSERT_EQ(PG, pwrite(m, want, PG, 3 * PG));
+	map = mmap(NULL, N * PG, PROT_READ | PROT_WRITE, MAP_SHARED, m, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, madvise(map + 8 * PG, 2 * PG, MADV_REMOVE));
+	munmap(map, N * PG);
+	ASSERT_EQ(0, fstat(m, &st));
+	EXPECT_EQ((N - 5) * PG / 512, st.st_blocks);
+
+	ASSERT_EQ(0, roundtrip());
+	close(s);
+	in = retrieve_session(self->dev, "balloon");
+	ASSERT_LE(0, in);
+	r = retrieve_fd(in, 1);
+	ASSERT_LE(0, r);
+	for (i = 0; i < N; i++) {
+		if (i == 2 || i == 4 || i == 5 || i == 8 || i == 9)
+			memset(want, 0, PG);
+		else
+			page_pattern(want, i, i == 3 ? 2 : 1);
+		ASSERT_EQ(PG, pread(r, got, PG, (off_t)i * PG));
+		EXPECT_EQ(0, memcmp(want, got, PG))
+		TH_LOG("page %d differs", i);
+	}
+	/* Pages of zeros are not allocated in the restored memfd. */
+	ASSERT_EQ(0, fstat(r, &st));
+	EXPECT_EQ((off_t)N * PG, st.st_size);
+	EXPECT_EQ((N - 5) * PG / 512, st.st_blocks);
+	EXPECT_EQ(0, finish(in));
+	close(in);
+	close(r);
+	close(m);
+}
+
+/* The seals a memfd gets back when its session is closed. */
+static int seals_after_preserve(int dev, unsigned int mfd_flags, int before,
+				int during)
+{
+	int s = create_session(dev, "seals");
+	int m = memfd_create("sealed", mfd_flags);
+	int seals;
+
+	if (s < 0 || m < 0)
+		return -1;
+	if (before && fcntl(m, F_ADD_SEALS, before))
+		return -1;
+	if (preserve(s, m, 1))
+		return -1;
+	if (during && fcntl(m, F_ADD_SEALS, during))
+		return -1;
+	close(s);
+	seals = fcntl(m, F_GET_SEALS);
+	close(m);
+	return seals;
+}
+
+TEST_F(dev, unpreserve_gives_back_exactly_the_seals)
+{
+	/* A plain memfd carries F_SEAL_SEAL from birth: accepted, kept. */
+	EXPECT_EQ(F_SEAL_SEAL, seals_after_preserve(self->dev, 0, 0, 0));
+	EXPECT_EQ(0, seals_after_preserve(self->dev, MFD_ALLOW_SEALING, 0, 0));
+	EXPECT_EQ(F_SEAL_WRITE | F_SEAL_GROW,
+		  seals_after_preserve(self->dev, MFD_ALLOW_SEALING,
+				       F_SEAL_WRITE | F_SEAL_GROW, 0));
+	/* Seals the owner adds while preserved are the owner's. */
+	EXPECT_EQ(F_SEAL_WRITE,
+		  seals_after_preserve(self->dev, MFD_ALLOW_SEALING, 0,
+				       F_SEAL_WRITE));
+	/*
+	 * The owner sealed the seals while it saw GROW and SHRINK: whoever
+	 * it gave the file to may rely on them, so they stay.
+	 */
+	EXPECT_EQ(F_SEAL_SEAL | F_SEAL_GROW | F_SEAL_SHRINK,
+		  seals_after_preserve(self->dev, MFD_ALLOW_SEALING, 0,
+				       F_SEAL_SEAL));
+}
+
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#endif
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC 0x0020
+#endif
+
+/* MFD_NOEXEC_SEAL (6.3+): the restored memfd has no execute bits either. */
+TEST_F(dev, noexec_memfd_comes_back_without_exec)
+{
+	int s, m, in, r;
+	struct stat st;
+
+	m = memfd_create("noexec", MFD_NOEXEC_SEAL);
+	if (m < 0)
+		SKIP(return, "no MFD_NOEXEC_SEAL in this kernel");
+	s = create_session(self->dev, "noexec");
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, preserve(s, m, 1));
+	ASSERT_EQ(0, roundtrip());
+	close(s);
+	in = retrieve_session(self->dev, "noexec");
+	ASSERT_LE(0, in);
+	r = retrieve_fd(in, 1);
+	ASSERT_LE(0, r);
+	ASSERT_EQ(0, fstat(r, &st));
+	EXPECT_EQ(0, (int)(st.st_mode & 0111));
+	EXPECT_EQ(fcntl(m, F_GET_SEALS), fcntl(r, F_GET_SEALS));
+	EXPECT_NE(0, fcntl(r, F_GET_SEALS) & F_SEAL_EXEC);
+	EXPECT_EQ(0, finish(in));
+	close(in);
+	close(r);
+	close(m);
+}
+
+static long shmem_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Shmem: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/*
+ * A memfd larger than the room left is refused from its size, before a
+ * page is allocated: a sparse 1 TiB one is ENOSPC at once (allocating it
+ * first would OOM the VM), and no size makes the kernel WARN.
+ */
+TEST_F(dev, too_large_is_enospc_before_any_allocation)
+{
+	static const off_t sizes[] = {
+		1LL << 40, (1LL << 31) - 4096,	1LL << 31,
+		1LL << 32, LLONG_MAX & ~4095LL,
+	};
+	int s = create_session(self->dev, "huge");
+	long before = shmem_kib();
+	size_t i;
+
+	ASSERT_LE(0, s);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int m = memfd_create("sparse", MFD_ALLOW_SEALING);
+
+		ASSERT_LE(0, m);
+		ASSERT_EQ(0, ftruncate(m, sizes[i]));
+		EXPECT_EQ(-ENOSPC, preserve(s, m, i))
+		TH_LOG("size %lld", (long long)sizes[i]);
+		EXPECT_EQ(0, fcntl(m, F_GET_SEALS));
+		close(m);
+	}
+	/* Nothing was filled in (a few pages of slack for the system). */
+	EXPECT_GT(before + 1024, shmem_kib());
+	close(s);
+}
+
+static void on_alarm(int sig)
+{
+}
+
+/*
+ * A RETRIEVE_FD interrupted by a signal is not a verdict on the data: the
+ * same call then succeeds and restores every byte.
+ */
+TEST_F(dev, interrupted_retrieve_can_be_retried)
+{
+	enum { SIZE = 32 << 20 };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 1000 } };
+	unsigned char want[PG], got[PG];
+	int s, m, in, r, i;
+	char line[128];
+
+	s = create_session(self->dev, "eintr");
+	m = memfd_create("big", 0);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, ftruncate(m, SIZE));
+	for (i = 0; i < SIZE / PG; i += 97) {
+		page_pattern(want, i, 3);
+		ASSERT_EQ(PG, pwrite(m, want, PG, (off_t)i * PG));
+	}
+	/* Every page non-zero: each one costs the retrieval a copy. */
+	memset(want, 0xa5, PG);
+	for (i = 0; i < SIZE / PG; i++)
+		if (i % 97)
+			ASSERT_EQ(PG, pwrite(m, want, PG, (off_t)i * PG));
+	ASSERT_EQ(0, preserve(s, m, 1));
+	ASSERT_EQ(0, roundtrip());
+	close(s);
+	close(m);
+	in = retrieve_session(self->dev, "eintr");
+	ASSERT_LE(0, in);
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, retrieve_fd(in, 1));
+	ASSERT_EQ(0, line_of(LISTING, "file 1 ", line, sizeof(line)));
+	EXPECT_STREQ("file 1 memfd-v1 33554464 pending", line);
+	r = retrieve_fd(in, 1);
+	ASSERT_LE(0, r);
+	for (i = 0; i < SIZE / PG; i++) {
+		if (i % 97)
+			memset(want, 0xa5, PG);
+		else
+			page_pattern(want, i, 3);
+		ASSERT_EQ(PG, pread(r, got, PG, (off_t)i * PG));
+		ASSERT_EQ(0, memcmp(want, got, PG)) TH_LOG("page %d", i);
+	}
+	EXPECT_EQ(0, finish(in));
+	close(in);
+	close(r);
 }
 
 TEST_F(dev, listing_shows_sessions_and_files)

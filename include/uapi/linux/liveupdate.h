@@ -98,8 +98,14 @@ struct liveupdate_ioctl_retrieve_session {
  * file.  Errors: EINVAL (incoming session), EEXIST (token in use), EBADF,
  * ENOENT (no handler for this kind of file), EBUSY (the file is already
  * preserved, in any session), EOPNOTSUPP (unsupported file state, e.g.
- * seals), ENOSPC (the handover is full), ENOMEM, EINTR (a fatal signal
- * while the file's pages were being pinned).
+ * seals), ENOSPC (the handover has no room for it: decided from the
+ * file's size, before anything is allocated), ENOMEM, EAGAIN, EINTR (a
+ * signal; nothing was done, or a fatal one while the file's swapped-out
+ * pages were being read back).
+ *
+ * What the next kernel receives of a memfd is its contents at the freeze:
+ * holes punched while it is preserved (FALLOC_FL_PUNCH_HOLE, MADV_REMOVE)
+ * arrive as zeros, pages written after that as written.
  */
 struct liveupdate_session_preserve_fd {
 	__u32 size;
@@ -117,12 +123,13 @@ struct liveupdate_session_preserve_fd {
  * @token: input: the token it was preserved with.
  *
  * Incoming sessions only.  The first success restores the file; later
- * calls return new descriptors of the same file.  A failed restore is
- * permanent: every later call returns the same error.  Running out of
- * descriptors (EMFILE) or of memory for luo's own record (ENOMEM) is not
- * a restore failure, and a retry may succeed.  Errors: EINVAL (outgoing
- * session), ENOENT (unknown token), EMFILE, ENOMEM, or the restore's
- * error.
+ * calls return new descriptors of the same file.  A restore that fails
+ * because the record is damaged or unsupported is permanent: every later
+ * call returns the same error.  Running out of descriptors (EMFILE), of
+ * memory (ENOMEM, or ENOSPC from a memory cgroup or tmpfs limit), a
+ * signal (EINTR) or EAGAIN is not a verdict on the record, and a retry
+ * may succeed.  Errors: EINVAL (outgoing session), ENOENT (unknown
+ * token), EMFILE, ENOMEM, ENOSPC, EINTR, EAGAIN, or the restore's error.
  */
 struct liveupdate_session_retrieve_fd {
 	__u32 size;
