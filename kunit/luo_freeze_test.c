@@ -231,6 +231,88 @@ static void retrieve_failure_is_permanent(struct kunit *test)
 			0UL);
 }
 
+struct discarder {
+	struct completion done;
+	unsigned long n;
+};
+
+static int discard_fn(void *data)
+{
+	struct discarder *d = data;
+
+	luo_mutation_begin();
+	d->n = luo_discard_unretrieved(luo_state.registry);
+	luo_mutation_end();
+	complete(&d->done);
+	return 0;
+}
+
+/*
+ * Discard and RETRIEVE_SESSION both run under the rwsem's read side.  A
+ * retrieval decides under the session mutex (already retrieved?  mark
+ * it); this test holds that mutex as a retrieval in progress would, and
+ * discard must wait and then leave the session alone.  If discard removed
+ * it meanwhile, the retrieved session's records would point into an image
+ * freed under them.
+ */
+static void discard_cannot_drop_a_session_being_retrieved(struct kunit *test)
+{
+	char name[LUO_NAME_BUF] = "kunit-race";
+	struct file *f[4] = {};
+	struct discarder d = { .n = 99 };
+	struct luo_session *s;
+	struct task_struct *t;
+
+	KUNIT_ASSERT_EQ(test, session_create(name, &f[0]), 0);
+	f[1] = make_memfd("race", 4);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f[1]));
+	KUNIT_ASSERT_EQ(test, preserve(f[0], f[1], 1), 0);
+	KUNIT_ASSERT_EQ(test, roundtrip(), 0);
+	close_all(f, 2);
+	s = luo_session_lookup(luo_state.registry, name, LUO_INCOMING);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+
+	init_completion(&d.done);
+	luo_session_lock(s); /* a RETRIEVE_SESSION between its check and mark */
+	t = kthread_run(discard_fn, &d, "luo-discard");
+	if (IS_ERR(t)) {
+		luo_session_unlock(s);
+		luo_session_put(luo_state.registry, s);
+		drop_incoming();
+		KUNIT_FAIL(test, "kthread_run failed");
+		return;
+	}
+	msleep(200);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_INCOMING),
+			1UL);
+	luo_session_set_retrieved(s);
+	luo_session_unlock(s);
+	wait_for_completion(&d.done);
+	KUNIT_EXPECT_EQ(test, d.n, 0UL);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_INCOMING),
+			1UL);
+	luo_session_put(luo_state.registry, s);
+	drop_incoming();
+
+	/* And a session discard dropped is gone for a retrieval racing it. */
+	KUNIT_ASSERT_EQ(test, session_create(name, &f[0]), 0);
+	KUNIT_ASSERT_EQ(test, roundtrip(), 0);
+	close_all(f, 1);
+	s = luo_session_lookup(luo_state.registry, name, LUO_INCOMING);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	luo_mutation_begin();
+	KUNIT_EXPECT_EQ(test, luo_discard_unretrieved(luo_state.registry), 1UL);
+	luo_session_lock(s);
+	KUNIT_EXPECT_TRUE(test, luo_session_discarded(s));
+	luo_session_unlock(s);
+	luo_mutation_end();
+	KUNIT_EXPECT_EQ(test, session_retrieve(name, &f[2]), -ENOENT);
+	luo_session_put(luo_state.registry, s);
+	luo_incoming_maybe_release();
+}
+
 /* ---- luo_freeze --------------------------------------------------------- */
 
 struct inflight {
@@ -497,6 +579,7 @@ static struct kunit_case luo_session_cases[] = {
 	KUNIT_CASE(session_errnos),
 	KUNIT_CASE(serialize_roundtrip_restores_memfd),
 	KUNIT_CASE(retrieve_failure_is_permanent),
+	KUNIT_CASE(discard_cannot_drop_a_session_being_retrieved),
 	{}
 };
 

@@ -327,6 +327,56 @@ TEST_F(ImageTest, NonZeroFlagsOrReservedAreRejected)
 	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
 
+/*
+ * Duplicate tokens in a session are found however far apart they are (the
+ * decoder sorts them), and a file count the image cannot hold is refused
+ * before anything is allocated for it.
+ */
+TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
+{
+	std::vector<FakeFile> files(1000, FakeFile{""});
+	luo_session *s = session("many");
+	for (unsigned i = 0; i < files.size(); i++)
+		add(s, 1000 - i, &files[i]);
+	auto good = serialize();
+	luo_unfreeze_all(r, &kOps);
+	const size_t first = sizeof(luo::ImageHeader) + luo::kSessionCost;
+	auto *f0 = reinterpret_cast<luo::ImageFile *>(good.data() + first);
+	ASSERT_EQ(1000u, f0->token);
+
+	auto img = good;
+	/* The last file gets the first one's token. */
+	auto *flast = reinterpret_cast<luo::ImageFile *>(
+		img.data() + first + 999 * luo::file_cost(0));
+	ASSERT_EQ(1u, flast->token);
+	flast->token = 1000;
+	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	char why[64];
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_STREQ("duplicate session name or token", why);
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+
+	img = good;
+	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	auto *is = reinterpret_cast<luo::ImageSession *>(
+		img.data() + sizeof(luo::ImageHeader));
+	is->nfiles = 0xffffffffu;
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_STREQ("bad session record", why);
+
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
+	luo_session *in = nullptr;
+	char name[64] = "many";
+	in = luo_session_lookup(r, name, LUO_INCOMING);
+	ASSERT_NE(nullptr, in);
+	EXPECT_EQ(1000u, luo_session_nfiles(in));
+	luo_session_put(r, in);
+}
+
 /* A well-formed image with a duplicate name is refused, whole. */
 TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 {

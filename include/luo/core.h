@@ -194,6 +194,11 @@ void luo_session_unlock(struct luo_session *s);
 unsigned int luo_session_nfiles(struct luo_session *s);
 /** luo_session_retrieved() - has RETRIEVE_SESSION handed @s out? */
 int luo_session_retrieved(struct luo_session *s);
+/**
+ * luo_session_discarded() - has discard dropped @s (session mutex held)?
+ * A lookup may still find it a moment before: it must not be handed out.
+ */
+int luo_session_discarded(struct luo_session *s);
 /** luo_session_set_retrieved() - mark @s handed out (session mutex held). */
 void luo_session_set_retrieved(struct luo_session *s);
 /** luo_session_finished() - has @s been finished? */
@@ -439,7 +444,12 @@ void luo_discard_incoming(struct luo_registry *r);
 
 /**
  * luo_discard_unretrieved() - remove the incoming sessions nobody retrieved.
- * @r: the registry; the caller excludes RETRIEVE_SESSION (serialize rwsem).
+ * @r: the registry.
+ *
+ * Each candidate is decided under its session mutex, which
+ * RETRIEVE_SESSION also holds: a session is either retrieved (and kept)
+ * or marked discarded (and a retrieval that found it is ENOENT), never
+ * both.
  *
  * Return: how many were removed.
  */

@@ -64,9 +64,9 @@ struct FileRec {
  * struct Session - one session as the core sees it.
  *
  * @priv belongs to the caller (the C layer hangs its per-session state
- * there); the core never touches it.  The file list, @retrieved and
- * @finished are protected by the session mutex (lock()/unlock()); the
- * name and direction never change.
+ * there); the core never touches it.  The file list, @retrieved,
+ * @discarded and @finished are protected by the session mutex
+ * (lock()/unlock()); the name and direction never change.
  */
 struct Session {
 	char name[kNameBuf];
@@ -74,6 +74,7 @@ struct Session {
 	u32 hash;
 	Direction dir;
 	bool retrieved; /* incoming: handed out by RETRIEVE_SESSION */
+	bool discarded; /* incoming: dropped by discard, never to be retrieved */
 	bool finished;	/* incoming: FINISH done, files released */
 	void *priv;
 	u64 reserved; /* handover bytes of the session record */
@@ -87,6 +88,8 @@ struct Session {
 
 	/* File list; the caller holds the session mutex. */
 	Result<FileRec *> file_add(u64 token);
+	/* file_add() for a token the caller knows is new: no search. */
+	Result<FileRec *> file_append(u64 token);
 	FileRec *file_find(u64 token);
 	void file_del(FileRec *f);
 

@@ -181,6 +181,12 @@ int luo_session_retrieved(luo_session *s)
 	return S(s)->retrieved;
 }
 
+int luo_session_discarded(luo_session *s)
+{
+	S(s)->assert_held();
+	return S(s)->discarded;
+}
+
 void luo_session_set_retrieved(luo_session *s)
 {
 	S(s)->assert_held();

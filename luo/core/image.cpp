@@ -90,6 +90,32 @@ bool handler_valid(const char *h)
 	return n > 0 && n < kHandlerBuf;
 }
 
+/* Sort @n tokens in place (heapsort: no recursion, no allocation). */
+void sort_tokens(u64 *a, u64 n)
+{
+	auto sift = [a](u64 root, u64 end) {
+		while (2 * root + 1 < end) {
+			u64 child = 2 * root + 1;
+			if (child + 1 < end && a[child] < a[child + 1])
+				child++;
+			if (!(a[root] < a[child]))
+				return;
+			u64 t = a[root];
+			a[root] = a[child];
+			a[child] = t;
+			root = child;
+		}
+	};
+	for (u64 i = n / 2; i-- > 0;)
+		sift(i, n);
+	for (u64 end = n; end > 1; end--) {
+		u64 t = a[0];
+		a[0] = a[end - 1];
+		a[end - 1] = t;
+		sift(0, end - 1);
+	}
+}
+
 void set_why(char *why, unsigned long why_len, const char *msg)
 {
 	if (!why || !why_len)
@@ -371,16 +397,48 @@ int luo_image_decode(struct luo_registry *r, const void *img, char *why,
 			set_why(why, why_len, "bad session record");
 			return -kEINVAL;
 		}
+		/* A count the bytes left cannot hold is a lie: no allocation. */
+		if (is->nfiles >
+		    (hdr->total_len - c.offset()) / sizeof(ImageFile)) {
+			set_why(why, why_len, "bad session record");
+			return -kEINVAL;
+		}
+		/* Tokens, sorted, to find a duplicate in n log n, not n^2. */
+		u64 *tokens = nullptr;
+		if (is->nfiles > 1) {
+			tokens = static_cast<u64 *>(
+				luo_shim_zalloc(is->nfiles * sizeof(u64)));
+			if (!tokens) {
+				set_why(why, why_len,
+					"out of memory while decoding");
+				return -kENOMEM;
+			}
+		}
 		for (u32 k = 0; k < is->nfiles; k++) {
 			const auto *f = c.take<ImageFile>();
 			if (!f || !handler_valid(f->handler) ||
 			    !c.take_bytes(f->data_len)) {
+				luo_shim_free(tokens);
 				set_why(why, why_len, "bad file record");
 				return -kEINVAL;
 			}
+			if (tokens)
+				tokens[k] = f->token;
 			files_seen++;
 			if (!(files_seen & 1023))
 				luo_shim_cond_resched();
+		}
+		bool dup = false;
+		if (tokens) {
+			sort_tokens(tokens, is->nfiles);
+			for (u32 k = 1; k < is->nfiles && !dup; k++)
+				dup = tokens[k] == tokens[k - 1];
+			luo_shim_free(tokens);
+		}
+		if (dup) {
+			set_why(why, why_len,
+				"duplicate session name or token");
+			return -kEINVAL;
 		}
 	}
 	if (files_seen != hdr->nfiles || c.offset() != hdr->total_len) {
@@ -404,7 +462,8 @@ int luo_image_decode(struct luo_registry *r, const void *img, char *why,
 		for (u32 k = 0; k < is->nfiles && !err; k++) {
 			const auto *f = b.take<ImageFile>();
 			const u8 *data = b.take_bytes(f->data_len);
-			Result<FileRec *> fr = s->file_add(f->token);
+			/* Unique: pass 1 checked. */
+			Result<FileRec *> fr = s->file_append(f->token);
 			if (!fr.ok()) {
 				err = fr.status().to_kernel();
 				break;
@@ -441,17 +500,26 @@ static unsigned long discard(struct luo_registry *r, bool all)
 		s = nullptr;
 		reg.for_each(Direction::kIncoming, [&](Session *it) {
 			if (!all &&
-			    __atomic_load_n(&it->retrieved, __ATOMIC_RELAXED))
+			    (__atomic_load_n(&it->retrieved,
+					     __ATOMIC_RELAXED) ||
+			     __atomic_load_n(&it->discarded, __ATOMIC_RELAXED)))
 				return true;
 			s = it;
 			reg.get(s);
 			return false;
 		});
-		if (s) {
+		if (!s)
+			break;
+		/* Decided under the mutex RETRIEVE_SESSION holds. */
+		s->lock();
+		bool drop = all || !s->retrieved;
+		if (drop)
+			s->discarded = true;
+		s->unlock();
+		if (drop)
 			n += reg.remove(s);
-			reg.put(s);
-		}
-	} while (s);
+		reg.put(s);
+	} while (true);
 	return n;
 }
 

@@ -232,6 +232,12 @@ Result<FileRec *> Session::file_add(u64 token)
 	assert_held();
 	if (file_find(token))
 		return Status::error(kEEXIST);
+	return file_append(token);
+}
+
+Result<FileRec *> Session::file_append(u64 token)
+{
+	assert_held();
 	auto *f = static_cast<FileRec *>(luo_shim_zalloc(sizeof(FileRec)));
 	if (!f)
 		return Status::error(kENOMEM);

@@ -271,7 +271,8 @@ out_remove:
  * The caller holds the serialize rwsem for reading.  The lookup returns a
  * referenced session, so a concurrent close cannot free it under us.
  *
- * Return: 0, -EINVAL (bad name, already retrieved), -ENOENT, -ENOMEM.
+ * Return: 0, -EINVAL (bad name, already retrieved), -ENOENT (unknown, or
+ * dropped by a discard racing this call), -ENOMEM.
  */
 int luo_session_retrieve_file(const char *name, struct file **filep)
 {
@@ -288,6 +289,11 @@ int luo_session_retrieve_file(const char *name, struct file **filep)
 	luo_session_lock(s);
 	if (luo_session_retrieved(s)) {
 		err = -EINVAL;
+		goto out_unlock;
+	}
+	/* Found a moment before discard dropped it: it is gone. */
+	if (luo_session_discarded(s)) {
+		err = -ENOENT;
 		goto out_unlock;
 	}
 	file = luo_session_file(s);
