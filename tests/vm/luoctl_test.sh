@@ -106,6 +106,14 @@ case "$LUO_STAGE" in
 	has "outgoing: +2 session\(s\), 2 file\(s\)" "... in the status"
 
 	: > /tmp/x.cpio
+	# The next kernel needs a luo module where modprobe would find it.
+	expect 3 "kexec refuses a kernel without an installed luo module" -- \
+		luoctl kexec --dry-run --kernel /boot/vmlinuz --initrd /tmp/x.cpio
+	rel_re=$(uname -r | sed 's/[.+]/\\&/g')
+	has "no luo module is installed for kernel $rel_re " \
+		"... names the release (read from the image) and says why"
+	mkdir -p "/lib/modules/$(uname -r)/updates"
+	cp /lib/modules/luo.ko "/lib/modules/$(uname -r)/updates/luo.ko"
 	expect 0 "kexec --dry-run" -- luoctl kexec --dry-run \
 		--kernel /boot/vmlinuz --initrd /tmp/x.cpio --append extra=1
 	has "^kexec -l /boot/vmlinuz --initrd=/tmp/x.cpio --command-line=.*memmap=.* extra=1$" \

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -1292,6 +1293,71 @@ static bool memmap_covers(const char *cmdline, uint64_t base, uint64_t size)
 	return false;
 }
 
+/*
+ * The release of the kernel image @path, from the version string a
+ * bzImage carries ("6.12.117+deb12-amd64 (debian-kernel@...) #1 ..."),
+ * else from a name of the form vmlinuz-RELEASE.
+ */
+static bool kernel_release(const char *path, char *rel, size_t len)
+{
+	unsigned char hdr[0x210];
+	char ver[128];
+	const char *b;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = false;
+
+	if (fd >= 0 && pread(fd, hdr, sizeof(hdr), 0) == sizeof(hdr) &&
+	    !memcmp(hdr + 0x202, "HdrS", 4)) {
+		unsigned int off = hdr[0x20e] | hdr[0x20f] << 8;
+		ssize_t n = off ? pread(fd, ver, sizeof(ver) - 1, 0x200 + off) :
+				  -1;
+
+		if (n > 0) {
+			ver[n] = '\0';
+			ver[strcspn(ver, " ")] = '\0';
+			ok = ver[0] != '\0';
+			snprintf(rel, len, "%s", ver);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	if (!ok && !strncmp(b, "vmlinuz-", 8) && b[8]) {
+		snprintf(rel, len, "%s", b + 8);
+		ok = true;
+	}
+	return ok;
+}
+
+static bool found_luo_ko;
+
+static int find_luo_ko(const char *path, const struct stat *sb, int type,
+		       struct FTW *ftw)
+{
+	const char *b = path + ftw->base;
+
+	(void)sb;
+	/* luo.ko, or compressed: luo.ko.xz, .zst, .gz */
+	if (type == FTW_F && !strncmp(b, "luo.ko", 6) &&
+	    (b[6] == '\0' || b[6] == '.')) {
+		found_luo_ko = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* Is there a luo module where modprobe looks for kernel @rel? */
+static bool luo_module_installed(const char *rel)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "/lib/modules/%s", rel);
+	found_luo_ko = false;
+	nftw(dir, find_luo_ko, 16, FTW_PHYS);
+	return found_luo_ko;
+}
+
 static bool kexec_disabled(void)
 {
 	int err = 0;
@@ -1371,7 +1437,8 @@ static int cmd_kexec(int argc, char **argv)
 			       "loaded or has no handover range, when kexec is missing or\n"
 			       "disabled, and unless --force: when no memmap= on the command line\n"
 			       "reserves the range, incoming sessions are not finished (they would\n"
-			       "be lost), or nothing is preserved.\n"
+			       "be lost), nothing is preserved, or no luo module is installed for\n"
+			       "the next kernel (/lib/modules/RELEASE).\n"
 			       "--load-only loads and stops; --dry-run prints the kexec command.\n"
 			       "The jump is immediate: stop services and sync first.\n");
 			return EXIT_OK;
@@ -1454,6 +1521,25 @@ static int cmd_kexec(int argc, char **argv)
 	if (initrd[0] && access(initrd, R_OK)) {
 		rc = fail_errno(errno, NULL, "cannot read initrd %s", initrd);
 		goto out;
+	}
+	/* The commonest way to lose every VM: a next kernel without luo. */
+	if (!force) {
+		char rel[128];
+
+		if (!kernel_release(kernel, rel, sizeof(rel))) {
+			rc = fail_msg(
+				EXIT_NOT_READY,
+				"refusing: cannot tell which kernel release %s is, so not whether it has luo; or --force",
+				kernel);
+			goto out;
+		}
+		if (!luo_module_installed(rel)) {
+			rc = fail_msg(
+				EXIT_NOT_READY,
+				"refusing: no luo module is installed for kernel %s (under /lib/modules/%s): nothing there would restore the sessions; install it (make install KDIR=..., or DKMS: dkms install luo/<version> -k %s), or --force",
+				rel, rel, rel);
+			goto out;
+		}
 	}
 
 	/* The command line again, without the boot loader's BOOT_IMAGE=. */
