@@ -9,9 +9,15 @@
  * ``memmap=SIZE$ADDR`` on the kernel command line, the same on the kexec
  * command line.  The module is told the range by the ``handover_base`` and
  * ``handover_size`` parameters and refuses to load unless the range is
- * page aligned, not System RAM of this kernel (so: reserved), and RAM in
+ * page aligned, not System RAM of this kernel, and, page by page, RAM in
  * the firmware's memory map (a memmap= over a hole is accepted by the
- * kernel and loses everything written to it).  Without the parameters luo
+ * kernel and loses everything written to it) and reserved in the kernel's
+ * own map: exactly what ``memmap=SIZE$ADDR`` makes of RAM, so a range the
+ * firmware reserved for itself is refused.  After a kexec the firmware
+ * map kexec-tools hands on (/sys/firmware/memmap) shows the range as RAM
+ * again, and the new command line's memmap= reserves it again.  The range
+ * is then claimed with request_mem_region() ("luo handover" in
+ * /proc/iomem), so no other driver maps it.  Without the parameters luo
  * works within one kernel and says that handover is off.
  *
  * At load, an image found in the range is checked as a whole (magic, ABI,
@@ -40,6 +46,8 @@
 #include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <asm/e820/api.h>
@@ -68,20 +76,24 @@ MODULE_PARM_DESC(
 struct luo_handover luo_handover;
 
 /*
- * Is every page of [base, base + size) backed by memory in the firmware's
- * map?  On a cold boot the range is RAM there.  After a kexec, the map the
- * new kernel received from kexec-tools already shows the range as
- * reserved (it was reserved in the old kernel's /proc/iomem); either is
- * fine.  A hole has no entry at all.
+ * Is every page of [base, base + size) RAM in the firmware's map (a hole
+ * has no entry at all)?  And reserved in the kernel's map, which is the
+ * firmware's as memmap= changed it?  Both: the range is RAM a memmap=$
+ * took out of the allocator.
  */
-static bool luo_range_is_firmware_ram(u64 base, u64 size)
+static bool luo_range_in_map(u64 base, u64 size, bool firmware)
 {
 	u64 p;
 
-	for (p = base; p < base + size; p += PAGE_SIZE)
-		if (!e820__mapped_raw_any(p, p + PAGE_SIZE, E820_TYPE_RAM) &&
-		    !e820__mapped_raw_any(p, p + PAGE_SIZE, E820_TYPE_RESERVED))
+	for (p = base; p < base + size; p += PAGE_SIZE) {
+		if (firmware ? !e820__mapped_raw_any(p, p + PAGE_SIZE,
+						     E820_TYPE_RAM) :
+			       !e820__mapped_any(p, p + PAGE_SIZE,
+						 E820_TYPE_RESERVED))
 			return false;
+		if (!(p & (SZ_1G - 1)))
+			cond_resched();
+	}
 	return true;
 }
 
@@ -101,15 +113,26 @@ static int luo_handover_map(void)
 		       base, size, size, base);
 		return -EINVAL;
 	}
-	if (!luo_range_is_firmware_ram(base, size)) {
-		pr_err("handover range %#llx+%#llx is not RAM in the firmware memory map (a hole?): writes there would be lost\n",
+	if (!luo_range_in_map(base, size, true)) {
+		pr_err("handover range %#llx+%#llx is not RAM in the firmware memory map (a hole, or the firmware's own): writes there would be lost\n",
 		       base, size);
 		return -EINVAL;
+	}
+	if (!luo_range_in_map(base, size, false)) {
+		pr_err("handover range %#llx+%#llx is not what memmap=%llu$%#llx reserves (the kernel's e820 map does not say reserved there)\n",
+		       base, size, size, base);
+		return -EINVAL;
+	}
+	if (!request_mem_region(base, size, "luo handover")) {
+		pr_err("handover range %#llx+%#llx is claimed by another driver (see /proc/iomem)\n",
+		       base, size);
+		return -EBUSY;
 	}
 	luo_handover.map = memremap(base, size, MEMREMAP_WB);
 	if (!luo_handover.map) {
 		pr_err("cannot map the handover range %#llx+%#llx\n", base,
 		       size);
+		release_mem_region(base, size);
 		return -ENOMEM;
 	}
 	luo_handover.base = base;
@@ -223,7 +246,9 @@ int luo_handover_init(void)
  */
 void luo_handover_exit(void)
 {
-	if (luo_handover.map)
+	if (luo_handover.map) {
 		memunmap(luo_handover.map);
+		release_mem_region(luo_handover.base, luo_handover.size);
+	}
 	luo_handover.map = NULL;
 }

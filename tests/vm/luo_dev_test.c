@@ -202,6 +202,30 @@ TEST(refuses_bad_device_names)
 	ASSERT_EQ(0, sh(LOAD));
 }
 
+/*
+ * The range must be RAM that memmap= reserved, and luo claims it: a range
+ * the firmware reserved for itself (the BIOS area at 0xf0000), one that is
+ * System RAM, and one beyond the end of RAM are refused, each with a
+ * reason; the real one shows in /proc/iomem while luo is loaded.
+ */
+TEST(refuses_ranges_memmap_did_not_reserve)
+{
+	ASSERT_EQ(0, sh("grep -q 'luo handover' /proc/iomem"));
+	ASSERT_EQ(0, sh("rmmod luo"));
+	EXPECT_NE(0, sh("grep -q 'luo handover' /proc/iomem"));
+	EXPECT_NE(0, sh("insmod " KO " handover_base=0xf0000 "
+			"handover_size=65536 2>/dev/null"));
+	EXPECT_EQ(0, sh("dmesg | tail -n 3 | grep -q 'is not RAM in the "
+			"firmware memory map'"));
+	EXPECT_NE(0, sh("insmod " KO " handover_base=0x1000000 "
+			"handover_size=65536 2>/dev/null"));
+	EXPECT_EQ(0, sh("dmesg | tail -n 3 | grep -q 'is not reserved'"));
+	EXPECT_NE(0, sh("insmod " KO " handover_base=0x10000000000 "
+			"handover_size=65536 2>/dev/null"));
+	ASSERT_EQ(0, sh(LOAD));
+	EXPECT_EQ(0, sh("grep -q 'luo handover' /proc/iomem"));
+}
+
 TEST(cannot_unload_while_open)
 {
 	int fd = open(DEV, O_RDWR);
