@@ -286,11 +286,18 @@ static int luo_memfd_write_data(struct luo_file *lf, void *dst, u64 len)
 	return 0;
 }
 
-/* Fill @file from @src, page by page; pages of zeros stay holes. */
+/*
+ * Fill @file from @src, page by page; pages of zeros stay holes.  The
+ * pages are charged to the caller's memory cgroup; at its limit the
+ * retrieval fails with -ENOMEM (the caller may retry) instead of calling
+ * the OOM killer on its behalf.
+ */
 static int luo_memfd_fill(struct file *file, const u8 *src, u64 size)
 {
 	struct address_space *mapping = file->f_mapping;
 	pgoff_t i, npages = DIV_ROUND_UP(size, PAGE_SIZE);
+	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL |
+		    __GFP_NOWARN;
 
 	for (i = 0; i < npages; i++) {
 		u64 off = (u64)i << PAGE_SHIFT;
@@ -303,8 +310,7 @@ static int luo_memfd_fill(struct file *file, const u8 *src, u64 size)
 		cond_resched();
 		if (!memchr_inv(src + off, 0, n))
 			continue;
-		page = shmem_read_mapping_page_gfp(mapping, i,
-						   mapping_gfp_mask(mapping));
+		page = shmem_read_mapping_page_gfp(mapping, i, gfp);
 		if (IS_ERR(page))
 			return PTR_ERR(page);
 		dst = kmap_local_page(page);

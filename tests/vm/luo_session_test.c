@@ -798,6 +798,165 @@ TEST_F(dev, interrupted_retrieve_can_be_retried)
 	close(r);
 }
 
+#define FAIL_NTH "/proc/thread-self/fail-nth"
+
+/* Fault injection for every allocation that may sleep, quietly. */
+static int fault_injection_ready(void)
+{
+	return !access(FAIL_NTH, W_OK) &&
+	       !sh("for d in /sys/kernel/debug/failslab "
+		   "/sys/kernel/debug/fail_page_alloc; do "
+		   "echo N > $d/ignore-gfp-wait && echo 0 > $d/verbose || "
+		   "exit 1; done; echo 0 > /sys/kernel/debug/fail_page_alloc/"
+		   "min-order");
+}
+
+/*
+ * Arm fail-nth through a descriptor opened beforehand: opening or closing
+ * it between the write and the call would use up the count.  Returns
+ * what was left of the previous count: 0 if its fault was injected.
+ */
+static int fail_nth(int fd, int n)
+{
+	char buf[16] = "";
+	int len, left = -1;
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
+		left = atoi(buf);
+	len = snprintf(buf, sizeof(buf), "%d", n);
+	if (pwrite(fd, buf, len, 0) != len)
+		perror(FAIL_NTH);
+	return left;
+}
+
+/*
+ * RETRIEVE_FD with the 1st, 2nd, ... allocation of the call failing
+ * (/proc/thread-self/fail-nth) until it succeeds (the first success is
+ * final; it may come at a site allowed to fail, such as KASAN's or
+ * kmemleak's own bookkeeping): every failure is one that says "not now"
+ * (ENOMEM), nothing is recorded as permanent (the listing says pending),
+ * and then the call restores every byte.  The memcg test below reaches
+ * the page allocations behind these.
+ */
+TEST_F(dev, retrieve_after_allocation_failures_succeeds)
+{
+	enum { SIZE = 16 * PG };
+	unsigned char want[SIZE], got[SIZE];
+	int s, m, in, r = -1, n, failed = 0, nth, left = 0;
+	char line[128];
+
+	if (!fault_injection_ready())
+		SKIP(return, "no fault injection in this kernel");
+	s = create_session(self->dev, "fail-nth");
+	ASSERT_LE(0, s);
+	for (n = 0; n < SIZE / PG; n++)
+		page_pattern(want + n * PG, n, 4);
+	m = memfd_with((char *)want, SIZE, 0);
+	ASSERT_LE(0, m);
+	ASSERT_EQ(0, preserve(s, m, 1));
+	ASSERT_EQ(0, roundtrip());
+	close(s);
+	close(m);
+	in = retrieve_session(self->dev, "fail-nth");
+	ASSERT_LE(0, in);
+	nth = open(FAIL_NTH, O_RDWR);
+	ASSERT_LE(0, nth);
+	for (n = 1; n < 10000; n++) {
+		fail_nth(nth, n);
+		r = retrieve_fd(in, 1);
+		left = fail_nth(nth, 0);
+		if (r >= 0)
+			break;
+		failed++;
+		EXPECT_EQ(-ENOMEM, r) TH_LOG("fault %d", n);
+		ASSERT_EQ(0, line_of(LISTING, "file 1 ", line, sizeof(line)));
+		EXPECT_STREQ("file 1 memfd-v1 65568 pending", line);
+	}
+	close(nth);
+	ASSERT_LE(0, r);
+	TH_LOG("RETRIEVE_FD: failed %d time(s) under fault injection, then succeeded at fault %d (%s)",
+	       failed, n, left ? "not reached" : "reached, and tolerated");
+	EXPECT_LE(1, failed);
+	ASSERT_EQ(SIZE, pread(r, got, SIZE, 0));
+	EXPECT_EQ(0, memcmp(want, got, SIZE));
+	EXPECT_EQ(0, finish(in));
+	close(in);
+	close(r);
+}
+
+#define CG "/sys/fs/cgroup"
+
+/* cgroup v2 with the memory controller, and a child group luo-test. */
+static int memcg_ready(void)
+{
+	if (access(CG "/cgroup.controllers", F_OK))
+		sh("mount -t cgroup2 none " CG " 2>/dev/null");
+	return !sh("grep -qw memory " CG "/cgroup.controllers && "
+		   "echo +memory > " CG "/cgroup.subtree_control && "
+		   "mkdir -p " CG "/luo-test");
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -errno;
+}
+
+/*
+ * A VMM in a memory cgroup retrieves more than its limit allows: ENOMEM,
+ * not the OOM killer and not a permanent failure; once the limit is
+ * raised, the same call restores every byte.
+ */
+TEST_F(dev, retrieve_at_a_memcg_limit_can_be_retried)
+{
+	enum { SIZE = 32 << 20 };
+	unsigned char want[PG], got[PG];
+	char line[128], pid[16];
+	int s, m, in, r, i;
+
+	if (!memcg_ready())
+		SKIP(return, "no memory cgroup here");
+	s = create_session(self->dev, "memcg");
+	m = memfd_create("guest", 0);
+	ASSERT_LE(0, s);
+	ASSERT_LE(0, m);
+	for (i = 0; i < SIZE / PG; i++) {
+		page_pattern(want, i, 5);
+		ASSERT_EQ(PG, pwrite(m, want, PG, (off_t)i * PG));
+	}
+	ASSERT_EQ(0, preserve(s, m, 1));
+	ASSERT_EQ(0, roundtrip());
+	close(s);
+	close(m);
+	in = retrieve_session(self->dev, "memcg");
+	ASSERT_LE(0, in);
+
+	/* Room for a quarter of it; charges start at zero in a new group. */
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_EQ(0, write_str(CG "/luo-test/memory.max", "8M"));
+	ASSERT_EQ(0, write_str(CG "/luo-test/cgroup.procs", pid));
+	EXPECT_EQ(-ENOMEM, retrieve_fd(in, 1));
+	ASSERT_EQ(0, line_of(LISTING, "file 1 ", line, sizeof(line)));
+	EXPECT_STREQ("file 1 memfd-v1 33554464 pending", line);
+	ASSERT_EQ(0, write_str(CG "/luo-test/memory.max", "max"));
+	r = retrieve_fd(in, 1);
+	ASSERT_LE(0, r);
+	for (i = 0; i < SIZE / PG; i++) {
+		page_pattern(want, i, 5);
+		ASSERT_EQ(PG, pread(r, got, PG, (off_t)i * PG));
+		ASSERT_EQ(0, memcmp(want, got, PG)) TH_LOG("page %d", i);
+	}
+	EXPECT_EQ(0, finish(in));
+	close(in);
+	close(r);
+	write_str(CG "/cgroup.procs", pid);
+}
+
 TEST_F(dev, listing_shows_sessions_and_files)
 {
 	const char name[] = "list me\\\n";
