@@ -186,6 +186,28 @@ TEST_F(dev, create_session_fd)
 	close(s);
 }
 
+/* A call that fails leaves the caller's struct as it was. */
+TEST_F(dev, failed_create_or_retrieve_leaves_the_struct_alone)
+{
+	struct liveupdate_ioctl_create_session a = { .size = sizeof(a),
+						     .fd = -7 };
+	struct liveupdate_ioctl_create_session before;
+	int s = create_session(self->dev, "taken");
+
+	ASSERT_LE(0, s);
+	strcpy((char *)a.name, "taken");
+	before = a;
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_CREATE_SESSION, &a));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(0, memcmp(&before, &a, sizeof(a)));
+	strcpy((char *)a.name, "no-such-incoming");
+	before = a;
+	EXPECT_EQ(-1, ioctl(self->dev, LIVEUPDATE_IOCTL_RETRIEVE_SESSION, &a));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, memcmp(&before, &a, sizeof(a)));
+	close(s);
+}
+
 TEST_F(dev, session_names)
 {
 	struct liveupdate_ioctl_create_session a = { .size = sizeof(a) };
@@ -955,6 +977,15 @@ TEST_F(dev, retrieve_at_a_memcg_limit_can_be_retried)
 	close(in);
 	close(r);
 	write_str(CG "/cgroup.procs", pid);
+}
+
+/* Session names and tokens are the host's business: root only. */
+TEST(listing_is_root_only)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(LISTING, &st));
+	EXPECT_EQ(0400, (int)(st.st_mode & 0777));
 }
 
 TEST_F(dev, listing_shows_sessions_and_files)
