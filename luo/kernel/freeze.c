@@ -88,7 +88,10 @@ static int luo_mutation_enter(bool intr)
 			down_read(&luo_serialize_rwsem);
 		else if (down_read_interruptible(&luo_serialize_rwsem))
 			return -EINTR;
-		/* Paired with the write in luo_freeze_drain(). */
+		/*
+		 * The rwsem alone excludes the freeze; the flag only keeps a
+		 * stream of new operations from starving its trylock.
+		 */
 		if (!READ_ONCE(luo_freezing))
 			return 0;
 		up_read(&luo_serialize_rwsem);

@@ -48,33 +48,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "luo_tap.h"
 #include "luo_util.h"
 
 #define MANY_SESSIONS 2000
 #define WIDE_FILES 500
 #define BIG (1 << 20)
-
-static int failures, checks;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-}
-
-static void die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 #define create_session luo_create_session
 #define retrieve_session luo_retrieve_session
@@ -90,30 +69,6 @@ static void fill(unsigned char *buf, size_t len, unsigned int seed)
 		seed = seed * 1103515245 + 12345;
 		buf[i] = seed >> 16;
 	}
-}
-
-static char *field_of(const char *path, const char *key)
-{
-	static char line[256];
-	FILE *f = fopen(path, "r");
-	size_t n = strlen(key);
-
-	if (!f)
-		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, n) && line[n] == ':') {
-			fclose(f);
-			line[strcspn(line, "\n")] = '\0';
-			return line + n + 2;
-		}
-	}
-	fclose(f);
-	return NULL;
-}
-
-static char *status_field(const char *key)
-{
-	return field_of("/sys/class/misc/liveupdate/status", key);
 }
 
 /* The files of stage 1, made from seeds; index = token. */

@@ -27,44 +27,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "luo_tap.h"
 #include "luo_util.h"
 
 #define PG 4096
-#define STATUS "/sys/class/misc/liveupdate/status"
-
-static int checks, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	checks++;
-	printf("%s %d - ", ok ? "ok" : "not ok", checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!ok)
-		failures++;
-}
-
-static char *status_field(const char *key)
-{
-	static char line[256];
-	FILE *f = fopen(STATUS, "r");
-	size_t n = strlen(key);
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, n) && line[n] == ':') {
-			fclose(f);
-			line[strcspn(line, "\n")] = '\0';
-			return line + n + 2;
-		}
-	}
-	if (f)
-		fclose(f);
-	return NULL;
-}
 
 static int memfd, session;
 static char *missing; /* a page registered with userfaultfd, never served */
