@@ -201,9 +201,9 @@ static void luo_handover_restore(void)
 	h->in_sessions = info.nsessions;
 	h->in_bytes = info.total_len;
 	h->in_files = info.nfiles;
-	pr_info("restored generation %llu: %llu session(s), %llu file(s), %llu bytes in %llu us (frozen %llu s ago in %llu us)\n",
-		info.generation, h->in_sessions, h->in_files, h->in_bytes,
-		h->restore_ns / 1000, h->image_age, info.freeze_us);
+	pr_info("restored generation %llu (frozen %llu s ago, taking %llu us): %llu session(s), %llu file(s), %llu bytes in %llu us\n",
+		info.generation, h->image_age, info.freeze_us, h->in_sessions,
+		h->in_files, h->in_bytes, h->restore_ns / 1000);
 }
 
 /**
