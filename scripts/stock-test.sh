@@ -27,6 +27,11 @@ for series in 6.12 6.1; do
 		continue
 	fi
 	run_suite "stock-$series-" "$fixtures" --kernel "stock-$series"
+	# A 32-bit process (the stock kernels have IA32 emulation; the test
+	# kernel does not): every ioctl through compat_ptr_ioctl.
+	run_selftest "stock-$series-luo_compat32" \
+		"$LUO_TOP/build/vm/luo_compat32" "$fixtures" \
+		--params test_hooks=1 --kernel "stock-$series"
 	[ "$series" = 6.12 ] || continue
 	# A guest-sized memfd: 3 GiB, past the ~2 GiB one kernel_write() can
 	# move, with a per-page pattern, every byte checked across a real

@@ -47,6 +47,14 @@ build_vm_tests() {
 			-I"$LUO_TOP/include/uapi" -I"$ksrc/tools/testing/selftests" \
 			-o "$bin" "$src" "${lib[@]}" || return 1
 	done
+	# 32-bit programs (gcc-multilib), for the compat ioctl path.
+	for src in "$LUO_TOP"/tests/vm/compat/*.c; do
+		bin=$LUO_TOP/build/vm/$(basename "$src" .c)
+		[ -f "$bin" ] && [ "$bin" -nt "$src" ] && continue
+		gcc -m32 -static -O2 -g -Wall -Wextra -Werror \
+			-Wno-unused-parameter -I"$LUO_TOP/include/uapi" \
+			-o "$bin" "$src" || return 1
+	done
 }
 
 # build_fixtures KDIR - the helper modules of tests/vm/fixtures/ for that
