@@ -377,6 +377,131 @@ TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 	luo_session_put(r, in);
 }
 
+/*
+ * The crafted-image matrix: images that pass the checksum (recomputed
+ * here) but lie.  Every length and count field at 0, 1, the true value
+ * +- 1 and its type's maximum; a truncation at every 8-byte boundary; a
+ * name without its NUL.  Each is rejected whole, with a reason.
+ */
+class CraftedImage : public ImageTest {
+protected:
+	void SetUp() override
+	{
+		ImageTest::SetUp();
+		/*
+		 * Data of 8 and 16 bytes: no padding, so data_len + 1 moves
+		 * every later record, and - 1 leaves a non-zero byte where
+		 * the padding must be zeros.  (A data_len that grows into
+		 * zero padding is a well-formed image of other data; the
+		 * handler refuses that at RETRIEVE_FD: a memfd's size must
+		 * match.)
+		 */
+		a.data = "payload1";
+		b.data = "payload-2222222x";
+		luo_session *s = session("victim");
+		add(s, 1, &a);
+		add(s, 2, &b);
+		session("second");
+		good = serialize();
+		luo_unfreeze_all(r, &kOps);
+	}
+	/* Reseal @img and expect it rejected whole, with a reason. */
+	void expect_rejected(std::vector<unsigned char> img, const char *what)
+	{
+		auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+		if (img.size() >= sizeof(*hdr) && hdr->total_len <= img.size())
+			hdr->checksum =
+				luo::image_checksum(img.data(), hdr->total_len);
+		char why[64] = "";
+		EXPECT_NE(0, luo_deserialize(r, img.data(), img.size(), why,
+					     sizeof(why)))
+			<< what;
+		EXPECT_NE('\0', why[0]) << what;
+		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING)) << what;
+	}
+	template <typename T>
+	void lie(size_t off, unsigned long long truth_in, const char *field)
+	{
+		const T truth = T(truth_in);
+		const T values[] = {0, 1, T(truth - 1), T(truth + 1), T(~T(0))};
+		for (T v : values) {
+			if (v == truth)
+				continue;
+			auto img = good;
+			__builtin_memcpy(img.data() + off, &v, sizeof(v));
+			std::string what =
+				std::string(field) + " = " + std::to_string(v);
+			expect_rejected(img, what.c_str());
+		}
+	}
+	FakeFile a{""}, b{""};
+	std::vector<unsigned char> good;
+};
+
+TEST_F(CraftedImage, EveryLengthAndCountFieldThatLiesIsRejected)
+{
+	using luo::ImageFile;
+	using luo::ImageHeader;
+	using luo::ImageSession;
+	using luo::u32;
+	using luo::u64;
+	const auto *hdr = reinterpret_cast<const ImageHeader *>(good.data());
+	const size_t s1 = sizeof(ImageHeader);
+	const size_t f1 = s1 + sizeof(ImageSession);
+	const size_t f2 = f1 + luo::file_cost(a.data.size());
+	const size_t s2 = f2 + luo::file_cost(b.data.size());
+
+	lie<u64>(offsetof(ImageHeader, total_len), hdr->total_len, "total_len");
+	lie<u32>(offsetof(ImageHeader, header_len), hdr->header_len,
+		 "header_len");
+	lie<u32>(offsetof(ImageHeader, nsessions), hdr->nsessions, "nsessions");
+	lie<u32>(offsetof(ImageHeader, nfiles), hdr->nfiles, "nfiles");
+	lie<u32>(s1 + offsetof(ImageSession, nfiles), 2, "session 1 nfiles");
+	lie<u32>(s2 + offsetof(ImageSession, nfiles), 0, "session 2 nfiles");
+	lie<u64>(f1 + offsetof(ImageFile, data_len), a.data.size(),
+		 "file 1 data_len");
+	lie<u64>(f2 + offsetof(ImageFile, data_len), b.data.size(),
+		 "file 2 data_len");
+	/* And the truth decodes. */
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
+}
+
+TEST_F(CraftedImage, TruncationAtEveryBoundaryIsRejected)
+{
+	for (size_t len = 0; len < good.size(); len += 8) {
+		auto img = good;
+		img.resize(len);
+		if (len >= sizeof(luo::ImageHeader)) {
+			auto *hdr = reinterpret_cast<luo::ImageHeader *>(
+				img.data());
+			hdr->total_len = len; /* the header agrees */
+		}
+		expect_rejected(
+			img, ("truncated to " + std::to_string(len)).c_str());
+	}
+}
+
+TEST_F(CraftedImage, NamesWithoutNulAreRejected)
+{
+	auto img = good;
+	auto *is = reinterpret_cast<luo::ImageSession *>(
+		img.data() + sizeof(luo::ImageHeader));
+	memset(is->name, 'n', sizeof(is->name));
+	expect_rejected(img, "session name without NUL");
+	img = good;
+	auto *f = reinterpret_cast<luo::ImageFile *>(img.data() +
+						     sizeof(luo::ImageHeader) +
+						     sizeof(luo::ImageSession));
+	memset(f->handler, 'h', sizeof(f->handler));
+	expect_rejected(img, "handler name without NUL");
+	img = good;
+	f = reinterpret_cast<luo::ImageFile *>(img.data() +
+					       sizeof(luo::ImageHeader) +
+					       sizeof(luo::ImageSession));
+	memset(f->handler, 0, sizeof(f->handler));
+	expect_rejected(img, "empty handler name");
+}
+
 /* A well-formed image with a duplicate name is refused, whole. */
 TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 {

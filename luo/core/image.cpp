@@ -83,6 +83,18 @@ private:
 	u64 off_ = 0;
 };
 
+/*
+ * The serializer zeroes the padding after a record's data: a data_len
+ * that lies by less than the padding shows there.
+ */
+bool padding_zero(const u8 *data, u64 len)
+{
+	for (u64 i = len; i < align8(len); i++)
+		if (data[i])
+			return false;
+	return true;
+}
+
 bool handler_valid(const char *h)
 {
 	size_t n = strnlen(h, kHandlerBuf);
@@ -416,8 +428,9 @@ int luo_image_decode(struct luo_registry *r, const void *img, char *why,
 		}
 		for (u32 k = 0; k < is->nfiles; k++) {
 			const auto *f = c.take<ImageFile>();
-			if (!f || !handler_valid(f->handler) ||
-			    !c.take_bytes(f->data_len)) {
+			const u8 *d = f ? c.take_bytes(f->data_len) : nullptr;
+			if (!f || !handler_valid(f->handler) || !d ||
+			    !padding_zero(d, f->data_len)) {
 				luo_shim_free(tokens);
 				set_why(why, why_len, "bad file record");
 				return -kEINVAL;
