@@ -21,6 +21,12 @@ fixtures=$(build_fixtures "$kdir") || exit 1
 # --- the suite: userspace, luoctl, handover across kexecs, freeze under load
 run_suite "" "$fixtures"
 
+# --- fault injection (the test kernel has it; the stock kernels do not) -----
+# Every operation with its 1st, 2nd, ... allocation failing until it
+# succeeds: ENOMEM and the state unchanged each time, no WARN, no leak.
+run_selftest luo_faults "$LUO_TOP/build/vm/luo_faults" "$fixtures" \
+	--params test_hooks=1
+
 # --- qemu/run self-tests -----------------------------------------------------
 run=$LUO_TOP/qemu/run
 out=$VM_OUT/runner-kexec.out
