@@ -24,10 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "luo_fail_nth.h"
 #include "luo_tap.h"
 #include "luo_util.h"
 
-#define FAIL_NTH "/proc/thread-self/fail-nth"
 #define ROUNDTRIP "/sys/kernel/debug/luo/roundtrip"
 #define DISCARD "/sys/class/misc/liveupdate/discard"
 
@@ -36,15 +36,7 @@ static int nth_fd, dev, roundtrip_fd;
 /* Arm the n-th fault (0: disarm); returns what was left of the last. */
 static int arm(int n)
 {
-	char buf[16] = "";
-	int len, left = -1;
-
-	if (pread(nth_fd, buf, sizeof(buf) - 1, 0) > 0)
-		left = atoi(buf);
-	len = snprintf(buf, sizeof(buf), "%d", n);
-	if (pwrite(nth_fd, buf, len, 0) != len)
-		die("fail-nth");
-	return left;
+	return luo_fail_nth(nth_fd, n);
 }
 
 static long status_num(const char *key)
@@ -130,18 +122,6 @@ static int run_op(const struct op *op)
 	return r;
 }
 
-/* Fault injection for every allocation that may sleep, quietly. */
-static int faults_ready(void)
-{
-	int st = system("for d in /sys/kernel/debug/failslab "
-			"/sys/kernel/debug/fail_page_alloc; do "
-			"echo N > $d/ignore-gfp-wait && echo 0 > $d/verbose || "
-			"exit 1; done; echo 0 > /sys/kernel/debug/"
-			"fail_page_alloc/min-order");
-
-	return !access(FAIL_NTH, W_OK) && WIFEXITED(st) && !WEXITSTATUS(st);
-}
-
 static int session, memfd, incoming, retrieved;
 
 static int do_create(void)
@@ -217,12 +197,12 @@ int main(void)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!faults_ready()) {
+	nth_fd = luo_fail_nth_open();
+	if (nth_fd < 0) {
 		printf("Bail out! no fault injection in this kernel\n");
 		return 1;
 	}
 	dev = open("/dev/liveupdate", O_RDWR);
-	nth_fd = open(FAIL_NTH, O_RDWR);
 	roundtrip_fd = open(ROUNDTRIP, O_WRONLY);
 	if (dev < 0 || nth_fd < 0 || roundtrip_fd < 0)
 		die("open");

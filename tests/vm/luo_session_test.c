@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "luo_fail_nth.h"
 #include "luo_util.h"
 
 #define DEV "/dev/liveupdate"
@@ -820,37 +821,6 @@ TEST_F(dev, interrupted_retrieve_can_be_retried)
 	close(r);
 }
 
-#define FAIL_NTH "/proc/thread-self/fail-nth"
-
-/* Fault injection for every allocation that may sleep, quietly. */
-static int fault_injection_ready(void)
-{
-	return !access(FAIL_NTH, W_OK) &&
-	       !sh("for d in /sys/kernel/debug/failslab "
-		   "/sys/kernel/debug/fail_page_alloc; do "
-		   "echo N > $d/ignore-gfp-wait && echo 0 > $d/verbose || "
-		   "exit 1; done; echo 0 > /sys/kernel/debug/fail_page_alloc/"
-		   "min-order");
-}
-
-/*
- * Arm fail-nth through a descriptor opened beforehand: opening or closing
- * it between the write and the call would use up the count.  Returns
- * what was left of the previous count: 0 if its fault was injected.
- */
-static int fail_nth(int fd, int n)
-{
-	char buf[16] = "";
-	int len, left = -1;
-
-	if (pread(fd, buf, sizeof(buf) - 1, 0) > 0)
-		left = atoi(buf);
-	len = snprintf(buf, sizeof(buf), "%d", n);
-	if (pwrite(fd, buf, len, 0) != len)
-		perror(FAIL_NTH);
-	return left;
-}
-
 /*
  * RETRIEVE_FD with the 1st, 2nd, ... allocation of the call failing
  * (/proc/thread-self/fail-nth) until it succeeds (the first success is
@@ -867,7 +837,8 @@ TEST_F(dev, retrieve_after_allocation_failures_succeeds)
 	int s, m, in, r = -1, n, failed = 0, nth, left = 0;
 	char line[128];
 
-	if (!fault_injection_ready())
+	nth = luo_fail_nth_open();
+	if (nth < 0)
 		SKIP(return, "no fault injection in this kernel");
 	s = create_session(self->dev, "fail-nth");
 	ASSERT_LE(0, s);
@@ -881,12 +852,10 @@ TEST_F(dev, retrieve_after_allocation_failures_succeeds)
 	close(m);
 	in = retrieve_session(self->dev, "fail-nth");
 	ASSERT_LE(0, in);
-	nth = open(FAIL_NTH, O_RDWR);
-	ASSERT_LE(0, nth);
 	for (n = 1; n < 10000; n++) {
-		fail_nth(nth, n);
+		luo_fail_nth(nth, n);
 		r = retrieve_fd(in, 1);
-		left = fail_nth(nth, 0);
+		left = luo_fail_nth(nth, 0);
 		if (r >= 0)
 			break;
 		failed++;
