@@ -45,7 +45,7 @@ struct ImageHeader {
 	u32 nfiles;
 	u32 flags;	 /* kImageFailed, or 0 */
 	u64 freeze_time; /* wall clock at the freeze, seconds since 1970 */
-	u64 freeze_us;	 /* how long the freeze took */
+	u64 freeze_us;	 /* the freeze until this header (not its checksum) */
 	char reason[kReasonBuf]; /* kImageFailed: why, NUL-terminated */
 };
 static_assert(sizeof(ImageHeader) == 128, "image ABI");
