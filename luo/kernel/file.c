@@ -11,8 +11,8 @@
  * in the handover, and only then lets the handler prepare for the freeze
  * (for a memfd: keep its pages resident), so that a file too large for
  * the room left costs nothing.  A file can be preserved only once, in any
- * session: the inode is the key of a global table, which
- * also holds retrieved files until their session is finished.
+ * session: the inode is the key of a global table, which also holds
+ * retrieved files until their session is finished.
  *
  * Closing an outgoing session unpreserves its files newest first and
  * drops luo's references.  At serialization every file is frozen in
@@ -21,8 +21,9 @@
  * In the next kernel (or after a test round trip), RETRIEVE_FD asks the
  * handler named in the image to rebuild the file from its data; the first
  * success is kept, and so is a failure that judges the data (a transient
- * one, such as running out of memory, is not).  FINISH asks every file whether it
- * can finish, then finishes all of them (the core decides the order).
+ * one, such as running out of memory, is not).  FINISH asks every file
+ * whether it can finish, then finishes all of them (the core decides the
+ * order).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -60,18 +60,6 @@ static void snap(struct state *s)
 	s->reserved = status_num("reserved_bytes");
 }
 
-static int write_file(const char *path)
-{
-	int fd = open(path, O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "1", 1) != 1)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * One operation: @call returns >= 0 or -errno; @undo takes back a success
  * (NULL: a success is final, stop at the first).
@@ -161,7 +149,7 @@ static int do_roundtrip(void)
 
 static void undo_roundtrip(int r)
 {
-	write_file(DISCARD);
+	luo_write_file(DISCARD, "1");
 }
 
 static int do_retrieve_session(void)

@@ -60,15 +60,7 @@ static int memfd_with(const char *data, size_t len, unsigned int flags)
 
 static int roundtrip(void)
 {
-	int fd = open(ROUNDTRIP, O_WRONLY);
-	int err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, "1", 1) != 1)
-		err = -errno;
-	close(fd);
-	return err;
+	return luo_write_file(ROUNDTRIP, "1");
 }
 
 FIXTURE(dev)
@@ -887,17 +879,6 @@ static int memcg_ready(void)
 		   "mkdir -p " CG "/luo-test");
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY), ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
-	close(fd);
-	return ok ? 0 : -errno;
-}
-
 /*
  * A VMM in a memory cgroup retrieves more than its limit allows: ENOMEM,
  * not the OOM killer and not a permanent failure; once the limit is
@@ -929,12 +910,12 @@ TEST_F(dev, retrieve_at_a_memcg_limit_can_be_retried)
 
 	/* Room for a quarter of it; charges start at zero in a new group. */
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	ASSERT_EQ(0, write_str(CG "/luo-test/memory.max", "8M"));
-	ASSERT_EQ(0, write_str(CG "/luo-test/cgroup.procs", pid));
+	ASSERT_EQ(0, luo_write_file(CG "/luo-test/memory.max", "8M"));
+	ASSERT_EQ(0, luo_write_file(CG "/luo-test/cgroup.procs", pid));
 	EXPECT_EQ(-ENOMEM, retrieve_fd(in, 1));
 	ASSERT_EQ(0, line_of(LISTING, "file 1 ", line, sizeof(line)));
 	EXPECT_STREQ("file 1 memfd-v1 33554464 pending", line);
-	ASSERT_EQ(0, write_str(CG "/luo-test/memory.max", "max"));
+	ASSERT_EQ(0, luo_write_file(CG "/luo-test/memory.max", "max"));
 	r = retrieve_fd(in, 1);
 	ASSERT_LE(0, r);
 	for (i = 0; i < SIZE / PG; i++) {
@@ -945,7 +926,7 @@ TEST_F(dev, retrieve_at_a_memcg_limit_can_be_retried)
 	EXPECT_EQ(0, finish(in));
 	close(in);
 	close(r);
-	write_str(CG "/cgroup.procs", pid);
+	luo_write_file(CG "/cgroup.procs", pid);
 }
 
 /* Session names and tokens are the host's business: root only. */

@@ -5,7 +5,9 @@
  *
  * Each returns the new fd or 0, or -errno; `size` is always set.  Also:
  * daemonize_holding(), which keeps the caller's session fds open across
- * the kexec in a background process, as upstream's tests do.
+ * the kexec in a background process, as upstream's tests do, and
+ * luo_write_file() for luo's control files (debugfs roundtrip, sysfs
+ * discard) and the cgroup files tests set.
  */
 #ifndef LUO_TESTS_VM_UTIL_H
 #define LUO_TESTS_VM_UTIL_H
@@ -15,6 +17,7 @@
 #include <linux/liveupdate.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -61,6 +64,20 @@ static inline int luo_finish(int s)
 	struct liveupdate_session_finish a = { .size = sizeof(a) };
 
 	return ioctl(s, LIVEUPDATE_SESSION_FINISH, &a) ? -errno : 0;
+}
+
+/* Write @s to the file at @path (open, one write, close): 0 or -errno. */
+static inline int luo_write_file(const char *path, const char *s)
+{
+	size_t n = strlen(s);
+	int fd = open(path, O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, n) != (ssize_t)n)
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 /*
