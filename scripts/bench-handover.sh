@@ -1,17 +1,20 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench-handover.sh - freeze and restore times of a live update, in one run.
+# bench-handover.sh [test|stock-6.12|stock-6.1] - freeze and restore
+# times of a live update, in one run, on that kernel (default: test).
 #
 # Runs tools/luo-vmm across a kexec in the test kernel for 1, 64 and 256
 # MiB of guest memory, and tests/vm/luo_handover_test for 2000 sessions,
 # and prints what luo's kernel log says the freeze and the restore took,
 # next to a memcpy of the same size in the same guest.  The test kernel
-# has KASAN and runs under TCG: compare the columns with each other (the
-# ratios), not with a real machine.  Not part of `make check`.
+# has KASAN, a stock kernel does not; both run under TCG: compare the
+# columns with each other (the ratios), not with a real machine.  Not part
+# of `make check`.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+kernel=${1:-test}
 kroot=$("$LUO_TOP/scripts/test-kernel.sh")
 make -s -C "$LUO_TOP" module KDIR="$kroot/build" > /dev/null
 mkdir -p "$LUO_TOP/build/tools" "$LUO_TOP/build/vm"
@@ -29,7 +32,7 @@ us() { sed -n "s/.*$1 \([0-9]*\) us.*/\1/p" "$2" | head -n1; }
 printf '%-22s %12s %12s %14s %12s\n' "what" "freeze ms" "restore ms" \
 	"retrieve ms" "memcpy ms"
 for mib in 1 64 256; do
-	"$LUO_TOP/qemu/run" --no-kmemleak --mem 2G --kexec 1 --add "$vmm" \
+	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 2G --kexec 1 --add "$vmm" \
 		--timeout 900 -- sh -c "export LUO_VMM_MIB=$mib
 		if [ \$LUO_STAGE = 1 ]; then ./luo-vmm start; else ./luo-vmm resume; fi" \
 		> "$tmp/$mib.log" 2>&1 || { echo "run for $mib MiB failed"; tail "$tmp/$mib.log"; exit 1; }
@@ -40,7 +43,7 @@ for mib in 1 64 256; do
 	printf '%-22s %12.1f %12.1f %14s %12s\n' "memfd $mib MiB" \
 		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" "$mc"
 done
-"$LUO_TOP/qemu/run" --no-kmemleak --mem 2G --kexec 1 \
+"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 2G --kexec 1 \
 	--add "$LUO_TOP/build/vm/luo_handover_test" --timeout 900 -- \
 	./luo_handover_test > "$tmp/sessions.log" 2>&1 ||
 	{ echo "2000-session run failed"; exit 1; }
