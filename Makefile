@@ -29,7 +29,7 @@ endif
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
 	clean help deps tools
 
-.PHONY: install install-headers install-tools dkms-install dkms-test
+.PHONY: install install-headers install-tools dkms-install dkms-test deb
 
 all: module
 
@@ -77,6 +77,10 @@ dkms-install:
 dkms-test:
 	@scripts/dkms-test.sh
 
+# luo-dkms, luoctl, libluo1, libluo-dev in build/deb/ (debhelper, dh-dkms).
+deb:
+	@scripts/deb.sh
+
 demo:
 	@scripts/demo.sh
 
@@ -103,3 +107,4 @@ help:
 	@echo "make install-tools    libluo, luo.h, libluo.pc, luoctl(8) into PREFIX"
 	@echo "make dkms-install     sources for DKMS into /usr/src/luo-<version>"
 	@echo "make dkms-test   DKMS build, load in stock 6.12; install targets"
+	@echo "make deb         Debian packages in build/deb (luo-dkms, luoctl, libluo1, libluo-dev)"

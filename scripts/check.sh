@@ -10,6 +10,7 @@
 #   stock-test  the VM suite on Debian's stock 6.12 and 6.1 kernels
 #   dkms-test   DKMS build of what dkms-install ships, loaded in stock
 #               6.12; the install targets into a DESTDIR (root)
+#   deb         make deb (debhelper, dh-dkms), lintian on the packages
 #
 # A layer that fails does not stop the others, so one run shows everything;
 # the exit status is non-zero if anything failed.  The last line is
@@ -22,13 +23,15 @@ set -uo pipefail
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 
-layers=(lint host-test kunit vm-test stock-test dkms-test)
+layers=(lint host-test kunit vm-test stock-test dkms-test deb)
 status=0
 declare -A took
 for layer in "${layers[@]}"; do
 	echo "=== $layer ==="
 	t0=$(date +%s)
-	"$LUO_TOP/scripts/$layer.sh" || status=1
+	args=()
+	[ "$layer" = deb ] && args=(--lintian)
+	"$LUO_TOP/scripts/$layer.sh" "${args[@]}" || status=1
 	took[$layer]=$(($(date +%s) - t0))
 	# A layer that died before recording counts as one failure.
 	name=$layer

@@ -3,7 +3,7 @@
 #
 # deps.sh - install the Debian packages luo's build and tests need.
 #
-# Usage: scripts/deps.sh [base|stock|lint|dkms|all]
+# Usage: scripts/deps.sh [base|stock|lint|dkms|deb|all]
 #
 # Idempotent: only packages that are missing are installed, so a warm
 # machine pays one dpkg query.  Needs root (or sudo) for the install step.
@@ -15,6 +15,8 @@ linux-source-6.12 googletest libgtest-dev cmake rsync file gcc-multilib"
 lint="clang-format sparse perl groff-base"
 stock="linux-headers-6.12-amd64 linux-headers-amd64"
 dkms="dkms"
+# make deb, lintian, the Debian test VM's root file system (scripts/rootfs.sh)
+deb="debhelper dh-dkms lintian debootstrap e2fsprogs fakeroot"
 
 want=""
 for set in "${@:-base}"; do
@@ -23,7 +25,8 @@ for set in "${@:-base}"; do
 	lint)	want="$want $lint" ;;
 	stock)	want="$want $stock" ;;
 	dkms)	want="$want $dkms" ;;
-	all)	want="$want $base $lint $stock $dkms" ;;
+	deb)	want="$want $deb" ;;
+	all)	want="$want $base $lint $stock $dkms $deb" ;;
 	*)	echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
 	esac
 done
