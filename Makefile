@@ -27,7 +27,7 @@ endif
 endif
 
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
-	clean help deps tools
+	clean help deps tools fuzz
 
 .PHONY: install install-headers install-tools dkms-install dkms-test deb
 
@@ -53,6 +53,10 @@ kunit:
 
 vm-test:
 	@scripts/vm-test.sh
+
+# The ioctl fuzzer for FUZZ_TIME seconds (FUZZ_SEED=n to replay a seed).
+fuzz:
+	@scripts/fuzz.sh
 
 stock-test:
 	@scripts/stock-test.sh
@@ -100,6 +104,7 @@ help:
 	@echo "make vm-test     userspace tests in the test kernel (QEMU)"
 	@echo "make stock-test  the VM suite in Debian's stock 6.1/6.12"
 	@echo "make lint        clang-format, checkpatch, sparse"
+	@echo "make fuzz        the ioctl fuzzer, FUZZ_TIME s (FUZZ_SEED=n), then a kexec"
 	@echo "make tools       libluo (static, shared, pkg-config), luoctl in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"
 	@echo "make install     luo.ko for the running kernel (or KDIR), udev rule, depmod"
