@@ -169,7 +169,8 @@ static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
 static int nthreads_now;
 static int use_roundtrip = 1;
 static int failed;
-static struct input cur;
+static struct input cur, orig; /* running: normalized, as given */
+static int quiet; /* minimizing: count findings, print none */
 
 static unsigned long long n_ioctls, n_inputs, n_errors[I_NIOC][64];
 static unsigned long long n_ok[I_NIOC];
@@ -213,12 +214,12 @@ static uint64_t fnv(const void *p, size_t n, uint64_t h)
 
 /* ---- reporting ------------------------------------------------------ */
 
-static void print_input(const struct input *in)
+static void print_input(const char *label, const struct input *in)
 {
 	const uint8_t *b = (const uint8_t *)in;
 	size_t n = 4 + (size_t)in->nops * OP_BYTES, i;
 
-	printf("fuzz: input ");
+	printf("fuzz: %s ", label);
 	for (i = 0; i < n; i++)
 		printf("%02x", b[i]);
 	printf("\n");
@@ -229,12 +230,17 @@ static __attribute__((format(printf, 1, 2))) void finding(const char *fmt, ...)
 	va_list ap;
 
 	pthread_mutex_lock(&slot_lock);
+	if (quiet) {
+		failed++;
+		pthread_mutex_unlock(&slot_lock);
+		return;
+	}
 	printf("fuzz: FINDING: ");
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf(" (threads %d)\n", cur.nthreads);
-	print_input(&cur);
+	print_input("input", &orig);
 	fflush(stdout);
 	failed++;
 	pthread_mutex_unlock(&slot_lock);
@@ -1058,7 +1064,7 @@ static unsigned long run_input(const struct input *in)
 	unsigned long fresh = 0;
 	int i, fd;
 
-	cur = *in;
+	orig = cur = *in;
 	if (cur.nops > MAX_OPS)
 		cur.nops = MAX_OPS;
 	cur.nthreads = 1 + cur.nthreads % MAX_THREADS;
@@ -1223,6 +1229,32 @@ static int parse_hex(const char *hex, struct input *in)
 	if (in->nops > (n - 4) / OP_BYTES)
 		in->nops = (n - 4) / OP_BYTES;
 	return 0;
+}
+
+/*
+ * Drop the ops of a failing single-threaded input one at a time, keeping
+ * each drop after which it still fails, and print what is left.
+ */
+static void minimize(const struct input *in)
+{
+	struct input best = *in, c;
+	int i, before = failed, f;
+
+	quiet = 1;
+	for (i = best.nops - 1; i >= 0 && best.nops > 1; i--) {
+		c = best;
+		memmove(c.op[i], c.op[i + 1], (c.nops - i - 1) * OP_BYTES);
+		c.nops--;
+		f = failed;
+		run_input(&c);
+		if (failed > f)
+			best = c;
+	}
+	quiet = 0;
+	failed = before;
+	printf("fuzz: minimized to %d op(s), replay with --replay:\n",
+	       best.nops);
+	print_input("minimized", &best);
 }
 
 /* ---- the real kexec ------------------------------------------------- */
@@ -1530,6 +1562,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		run_input(&in);
+		if (failed && in.nthreads % MAX_THREADS == 0)
+			minimize(&in);
 	}
 	for (n_inputs = 0; !replay;) {
 		if ((iters && n_inputs >= iters) || failed >= 20 ||
@@ -1542,8 +1576,11 @@ int main(int argc, char **argv)
 			in = corpus[rnd(&r) % ncorpus];
 			mutate(&r, &in);
 		}
+		j = failed;
 		if (run_input(&in) && ncorpus < MAX_CORPUS)
-			corpus[ncorpus++] = cur;
+			corpus[ncorpus++] = orig;
+		if (failed > j && j < 3 && orig.nthreads % MAX_THREADS == 0)
+			minimize(&in);
 		if (n_inputs % 500 == 0)
 			printf("fuzz: %llu inputs, %llu ioctls, %lu edges, corpus %d, %.0f s\n",
 			       n_inputs, n_ioctls, n_edges, ncorpus,
