@@ -630,6 +630,7 @@ static void op_raw(struct worker *w, const uint8_t *o)
 	int kind, fd, exact, which;
 	uint8_t *a;
 	void *p;
+	long r;
 
 	fd = slot_fd(o[1], &kind);
 	nr = o[2] & 0x80 ? o[3] : nrs[o[3] % sizeof(nrs)];
@@ -661,13 +662,19 @@ static void op_raw(struct worker *w, const uint8_t *o)
 		exact = -1; /* the real command: its table */
 	if (which < 0 && exact < 0)
 		exact = EINVAL;
-	fz_ioctl(fd, kind, cmd, p, exact == -1 ? which : -1, exact);
-	if (luo_kind(kind) && which >= 0 && cmd == ioc_cmd[which] && p) {
-		/* Succeeded with a new fd? Keep it. */
+	r = fz_ioctl(fd, kind, cmd, p, exact == -1 ? which : -1, exact);
+	if (r == 0 && luo_kind(kind) && which >= 0 && which != I_PRESERVE &&
+	    which != I_FINISH && which != I_GET_NAME) {
+		/* A new fd from random contents: keep it, to be closed. */
 		int nfd;
 
 		memcpy(&nfd, a + 4, 4);
-		(void)nfd;
+		if (nfd >= 0 && nfd < HIGH_FD)
+			slot_set(o[11], nfd,
+				 which == I_CREATE   ? K_OUT :
+				 which == I_RETRIEVE ? K_IN :
+						       K_MEMFD,
+				 NULL);
 	}
 }
 
@@ -919,6 +926,9 @@ static void run_op(struct worker *w, const uint8_t *o)
 	case 15:
 		if (o[1] % 4 == 0)
 			op_fork(w, o);
+		else if (o[1] % 4 == 1) /* EINTR: a signal, no SA_RESTART */
+			pthread_kill(workers[(w->id + 1) % cur.nthreads].th,
+				     SIGUSR1);
 		else
 			op_memfd_io(o);
 		break;
@@ -1451,6 +1461,10 @@ static int kexec_check(void)
 
 /* ---- main ----------------------------------------------------------- */
 
+static void on_signal(int sig)
+{
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -1541,6 +1555,12 @@ int main(int argc, char **argv)
 		workers[i].arg = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
 				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		mprotect(workers[i].arg + 4096, 4096, PROT_NONE);
+	}
+	workers[0].th = pthread_self();
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigaction(SIGUSR1, &sa, NULL);
 	}
 	kcov_setup(&workers[0]);
 	for (i = 1; i < MAX_THREADS; i++)
