@@ -11,6 +11,7 @@ set -uo pipefail
 . "$LUO_TOP/scripts/results.sh"
 
 "$LUO_TOP/scripts/deps.sh" base || exit 1
+mkdir -p "$LUO_TOP/build"
 status=0
 for variant in asan:address,undefined tsan:thread; do
 	name=${variant%%:*}

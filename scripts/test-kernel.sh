@@ -23,6 +23,18 @@ if [ "$(cat "$dir/.done" 2>/dev/null)" = "$key" ]; then
 	echo "$dir"
 	exit 0
 fi
+# One build at a time per machine: a second caller (another checkout's
+# `make check`, a lint run) waits for the first, then finds it done.
+mkdir -p "$LUO_CACHE"
+exec 9> "$LUO_CACHE/test-kernel.lock"
+if ! flock -n 9; then
+	echo "test-kernel: waiting for another build of it" >&2
+	flock 9
+fi
+if [ "$(cat "$dir/.done" 2>/dev/null)" = "$key" ]; then
+	echo "$dir"
+	exit 0
+fi
 
 start=$(date +%s)
 echo "test-kernel: building $dir (a few minutes, once per machine)" >&2
