@@ -66,6 +66,18 @@ int fake_write(void *p, void *dst, unsigned long long len)
 const luo_serialize_ops kOps = {fake_freeze, fake_unfreeze, fake_handler,
 				fake_len, fake_write};
 
+/* The decoder's handler check: "fake-v1" only; data "BAD..." refused. */
+int fake_check(const char *handler, const void *data, unsigned long long len)
+{
+	if (strcmp(handler, "fake-v1"))
+		return -ENOENT;
+	if (len >= 3 && !memcmp(data, "BAD", 3))
+		return -EINVAL;
+	return 0;
+}
+
+const luo_decode_ops kDecode = {fake_check};
+
 const luo_image_stamp kStamp = {7, 1700000000, 0};
 
 class ImageTest : public ::testing::Test {
@@ -124,7 +136,8 @@ TEST_F(ImageTest, EmptyImageRoundTrips)
 	EXPECT_EQ(7u, info.generation);
 	EXPECT_EQ(kStamp.wall_time, info.wall_time);
 	EXPECT_EQ(img.size(), info.total_len);
-	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
+				     nullptr, 0));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
 
@@ -146,7 +159,8 @@ TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
 	luo_unfreeze_all(r, &kOps);
 	EXPECT_EQ(0, a.frozen);
 
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
+				     nullptr, 0));
 	EXPECT_EQ(3u, luo_registry_count(r, LUO_INCOMING));
 	char name[64] = "one";
 	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
@@ -173,8 +187,8 @@ TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
 	luo_session_unlock(in);
 	luo_session_put(r, in);
 	/* A second decode while incoming sessions exist is refused. */
-	EXPECT_EQ(-EBUSY,
-		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	EXPECT_EQ(-EBUSY, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					  nullptr, 0));
 }
 
 TEST_F(ImageTest, FreezeFailureUnfreezesTheOthersNewestFirst)
@@ -237,28 +251,42 @@ TEST_F(ImageTest, AnyCorruptionIsRejectedWhole)
 		auto bad = img;
 		bad[i] ^= 0x40;
 		char why[64] = "";
-		EXPECT_NE(0, luo_deserialize(r, bad.data(), bad.size(), why,
-					     sizeof(why)))
+		EXPECT_NE(0, luo_deserialize(r, bad.data(), bad.size(),
+					     &kDecode, why, sizeof(why)))
 			<< "byte " << i;
 		EXPECT_NE('\0', why[0]);
 		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 	}
 	/* Truncated. */
 	for (size_t len : {size_t(0), size_t(8), size_t(63), img.size() - 8})
-		EXPECT_NE(0, luo_deserialize(r, img.data(), len, nullptr, 0));
-	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+		EXPECT_NE(0, luo_deserialize(r, img.data(), len, &kDecode,
+					     nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
+				     nullptr, 0));
 }
 
+/* An older, a future and a garbled ABI string: incompatible, whole. */
 TEST_F(ImageTest, IncompatibleAbiIsRejected)
 {
-	auto img = serialize();
-	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
-	hdr->abi[10] = '9';
-	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	char why[64];
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
-	EXPECT_STREQ("incompatible image ABI version", why);
+	FakeFile a{"x"};
+	add(session("s"), 1, &a);
+	const auto good = serialize();
+	for (const char *abi : {"luo-image-1", "luo-image-3", "luo-image-20",
+				"luo-image-2 ", "LUO-IMAGE-2", ""}) {
+		auto img = good;
+		auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+		memset(hdr->abi, 0, sizeof(hdr->abi));
+		memcpy(hdr->abi, abi, strlen(abi));
+		hdr->checksum = luo::image_checksum(img.data(), img.size());
+		char why[64];
+		EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(),
+						   &kDecode, why, sizeof(why)))
+			<< abi;
+		EXPECT_STREQ("incompatible image ABI version", why) << abi;
+		EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	}
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
+				     nullptr, 0));
 }
 
 /* A failed freeze leaves a header that says so, and why. */
@@ -277,8 +305,8 @@ TEST_F(ImageTest, FailedFreezeHeaderCarriesTheReason)
 	EXPECT_EQ(7u, info.generation);
 	EXPECT_EQ(kStamp.wall_time, info.wall_time);
 	/* Nothing to decode in it. */
-	EXPECT_EQ(-ECANCELED,
-		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	EXPECT_EQ(-ECANCELED, luo_deserialize(r, img.data(), img.size(),
+					      &kDecode, nullptr, 0));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 	/* A reason too long for the header is cut, still NUL-terminated. */
 	luo_image_write_failed(img.data(), img.size(), &kStamp,
@@ -304,27 +332,28 @@ TEST_F(ImageTest, NonZeroFlagsOrReservedAreRejected)
 	hdr->flags = 2;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
 	char why[64];
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
 	EXPECT_STREQ("unknown image header flags", why);
 	/* The failed flag on an image with sessions is a lie. */
 	img = good;
 	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->flags = luo::kImageFailed;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
 	img = good;
 	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	auto *is = reinterpret_cast<luo::ImageSession *>(
 		img.data() + sizeof(luo::ImageHeader));
 	is->reserved = 1;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
 	EXPECT_STREQ("bad session record", why);
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
+				     nullptr, 0));
 }
 
 /*
@@ -353,8 +382,8 @@ TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
 	char why[64];
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
 	EXPECT_STREQ("duplicate session name or token", why);
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 
@@ -364,11 +393,12 @@ TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 		img.data() + sizeof(luo::ImageHeader));
 	is->nfiles = 0xffffffffu;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
 	EXPECT_STREQ("bad session record", why);
 
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
+				     nullptr, 0));
 	luo_session *in = nullptr;
 	char name[64] = "many";
 	in = luo_session_lookup(r, name, LUO_INCOMING);
@@ -413,8 +443,8 @@ protected:
 			hdr->checksum =
 				luo::image_checksum(img.data(), hdr->total_len);
 		char why[64] = "";
-		EXPECT_NE(0, luo_deserialize(r, img.data(), img.size(), why,
-					     sizeof(why)))
+		EXPECT_NE(0, luo_deserialize(r, img.data(), img.size(),
+					     &kDecode, why, sizeof(why)))
 			<< what;
 		EXPECT_NE('\0', why[0]) << what;
 		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING)) << what;
@@ -463,7 +493,8 @@ TEST_F(CraftedImage, EveryLengthAndCountFieldThatLiesIsRejected)
 	lie<u64>(f2 + offsetof(ImageFile, data_len), b.data.size(),
 		 "file 2 data_len");
 	/* And the truth decodes. */
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
+				     nullptr, 0));
 }
 
 TEST_F(CraftedImage, TruncationAtEveryBoundaryIsRejected)
@@ -502,6 +533,69 @@ TEST_F(CraftedImage, NamesWithoutNulAreRejected)
 	expect_rejected(img, "empty handler name");
 }
 
+/*
+ * The format has no offsets: records follow each other, so a data_len is
+ * what could point outside, overlap or wrap.  Lengths that run past the
+ * end, that wrap the cursor back to the header or onto an earlier record,
+ * and that stop inside the next record are all refused.
+ */
+TEST_F(CraftedImage, DataLengthsThatPointOutsideOrWrapAreRejected)
+{
+	using luo::ImageFile;
+	using luo::u64;
+	const size_t f1 = sizeof(luo::ImageHeader) + sizeof(luo::ImageSession);
+	const size_t d1 = f1 + sizeof(ImageFile);
+	const u64 wraps[] = {
+		good.size() - d1 + 8,	    /* past the end */
+		u64(0) - d1,		    /* cursor back to offset 0 */
+		u64(0) - sizeof(ImageFile), /* back onto its own record */
+		u64(0) - 8,		    /* rounds up to 0 */
+		u64(0) - 1,
+		(u64(1) << 63) + 8, /* a sign bit */
+	};
+	for (u64 v : wraps) {
+		auto img = good;
+		memcpy(img.data() + f1 + offsetof(ImageFile, data_len), &v,
+		       sizeof(v));
+		expect_rejected(img, ("data_len " + std::to_string(v)).c_str());
+	}
+}
+
+/*
+ * A handler this kernel does not have, or data its handler refuses,
+ * rejects the image whole, before any session exists: nothing is
+ * half-restored for RETRIEVE_FD to trip over later.
+ */
+TEST_F(CraftedImage, UnknownHandlersAndRefusedDataAreRejectedWhole)
+{
+	const size_t f2 = sizeof(luo::ImageHeader) + sizeof(luo::ImageSession) +
+			  luo::file_cost(a.data.size());
+	for (const char *h : {"memfd-v2", "fake-v0", "fake-v1 ", "x"}) {
+		auto img = good;
+		auto *f = reinterpret_cast<luo::ImageFile *>(img.data() + f2);
+		memset(f->handler, 0, sizeof(f->handler));
+		memcpy(f->handler, h, strlen(h));
+		expect_rejected(img, h);
+		char why[64] = "";
+		luo::ImageHeader *hdr =
+			reinterpret_cast<luo::ImageHeader *>(img.data());
+		hdr->checksum = luo::image_checksum(img.data(), img.size());
+		luo_deserialize(r, img.data(), img.size(), &kDecode, why,
+				sizeof(why));
+		EXPECT_STREQ("unknown file handler", why) << h;
+	}
+	auto img = good;
+	memcpy(img.data() + f2 + sizeof(luo::ImageFile), "BAD", 3);
+	expect_rejected(img, "data the handler refuses");
+	char why[64] = "";
+	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+	hdr->checksum = luo::image_checksum(img.data(), img.size());
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
+	EXPECT_STREQ("bad handler data", why);
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+}
+
 /* A well-formed image with a duplicate name is refused, whole. */
 TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 {
@@ -517,8 +611,8 @@ TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
 	char why[64];
-	EXPECT_EQ(-EINVAL,
-		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
+	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
+					   why, sizeof(why)));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
 
@@ -546,7 +640,8 @@ TEST_F(ImageTest, FinishIsAllOrNothing)
 	/* Make it incoming through a round trip. */
 	auto img = serialize();
 	luo_unfreeze_all(r, &kOps);
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
+				     nullptr, 0));
 	char name[64] = "fin";
 	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
 	ASSERT_NE(nullptr, in);
@@ -576,7 +671,8 @@ TEST_F(ImageTest, DiscardKeepsRetrievedSessions)
 	session("a");
 	session("b");
 	auto img = serialize();
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
+				     nullptr, 0));
 	char name[64] = "a";
 	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
 	ASSERT_NE(nullptr, in);
@@ -630,7 +726,8 @@ TEST_F(ImageTest, VisitWalksSessionsAndFilesInOrder)
 	add(a, 1, &f2);
 	add(b, 2, &f3);
 	auto img = serialize();
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
+				     nullptr, 0));
 
 	struct Walk {
 		std::string seen;

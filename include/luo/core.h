@@ -391,17 +391,31 @@ int luo_image_check(const void *img, unsigned long long len,
 		    unsigned long why_len);
 
 /**
+ * struct luo_decode_ops - the C layer's verdict on each file of an image.
+ * @check_file: 0 if this kernel has the handler named @handler and @data
+ *	(@len bytes) is well formed for it; -ENOENT for an unknown handler,
+ *	-EINVAL for bad data.  Must not allocate or sleep for long: it runs
+ *	for every file at load, before anything is created.
+ */
+struct luo_decode_ops {
+	int (*check_file)(const char *handler, const void *data,
+			  unsigned long long len);
+};
+
+/**
  * luo_image_decode() - create the incoming sessions of a checked image.
  * @r: the registry, with no incoming session.
  * @img: an image luo_image_check() accepted; must stay valid while
  *	incoming sessions exist.
+ * @ops: checks every file's handler and data before anything is created.
  * @why: a reason on failure (may be NULL).
  * @why_len: bytes at @why.
  *
  * Return: as luo_deserialize(); on failure no incoming session was
  * created.
  */
-int luo_image_decode(struct luo_registry *r, const void *img, char *why,
+int luo_image_decode(struct luo_registry *r, const void *img,
+		     const struct luo_decode_ops *ops, char *why,
 		     unsigned long why_len);
 
 /**
@@ -424,6 +438,7 @@ void luo_image_seal(void *img, unsigned long long len);
  * @r: the registry, with no incoming session.
  * @img: the image; must stay valid while incoming sessions exist.
  * @len: bytes at @img.
+ * @ops: as for luo_image_decode().
  * @why: a reason on failure (may be NULL).
  * @why_len: bytes at @why.
  *
@@ -431,7 +446,8 @@ void luo_image_seal(void *img, unsigned long long len);
  * exist) or -ENOMEM; on failure no incoming session was created.
  */
 int luo_deserialize(struct luo_registry *r, const void *img,
-		    unsigned long long len, char *why, unsigned long why_len);
+		    unsigned long long len, const struct luo_decode_ops *ops,
+		    char *why, unsigned long why_len);
 
 /**
  * luo_discard_incoming() - remove every incoming session.

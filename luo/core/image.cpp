@@ -24,8 +24,10 @@
  * Nothing is trusted.  luo_image_check() reads the header (magic, ABI
  * string, lengths, flags) and computes the checksum, once, over the whole
  * image; luo_image_decode() then walks every record within bounds,
- * checking counts, names, handler names and reserved fields (a first
- * pass that creates nothing).  A second pass decodes into
+ * checking counts, names, handler names and reserved fields, and asks
+ * the C layer (luo_decode_ops) whether each file's handler exists in
+ * this kernel and its data is well formed (a first pass that creates
+ * nothing).  A second pass decodes into
  * incoming sessions, whose files point into the image (which must
  * therefore outlive them); the registry itself refuses a duplicate name
  * or a duplicate token in a session, and any failure there removes what
@@ -376,14 +378,16 @@ int luo_image_check(const void *img, unsigned long long len,
 }
 
 int luo_deserialize(struct luo_registry *r, const void *img,
-		    unsigned long long len, char *why, unsigned long why_len)
+		    unsigned long long len, const struct luo_decode_ops *ops,
+		    char *why, unsigned long why_len)
 {
 	int err = luo_image_check(img, len, nullptr, why, why_len);
 
-	return err ? err : luo_image_decode(r, img, why, why_len);
+	return err ? err : luo_image_decode(r, img, ops, why, why_len);
 }
 
-int luo_image_decode(struct luo_registry *r, const void *img, char *why,
+int luo_image_decode(struct luo_registry *r, const void *img,
+		     const struct luo_decode_ops *ops, char *why,
 		     unsigned long why_len)
 {
 	Registry &reg = *reinterpret_cast<Registry *>(r);
@@ -433,6 +437,16 @@ int luo_image_decode(struct luo_registry *r, const void *img, char *why,
 			    !padding_zero(d, f->data_len)) {
 				luo_shim_free(tokens);
 				set_why(why, why_len, "bad file record");
+				return -kEINVAL;
+			}
+			int verdict =
+				ops->check_file(f->handler, d, f->data_len);
+			if (verdict) {
+				luo_shim_free(tokens);
+				set_why(why, why_len,
+					verdict == -kENOENT
+						? "unknown file handler"
+						: "bad handler data");
 				return -kEINVAL;
 			}
 			if (tokens)

@@ -406,3 +406,21 @@ const struct luo_serialize_ops luo_file_serialize_ops = {
 	.data_len = luo_ser_data_len,
 	.write_data = luo_ser_write_data,
 };
+
+/*
+ * At load, every file of the incoming image: a handler this kernel does
+ * not have, or data it refuses, rejects the image whole.
+ */
+static int luo_dec_check_file(const char *handler, const void *data,
+			      unsigned long long len)
+{
+	const struct luo_file_handler *h = luo_handler_by_name(handler);
+
+	if (!h)
+		return -ENOENT;
+	return h->check ? h->check(data, len) : 0;
+}
+
+const struct luo_decode_ops luo_file_decode_ops = {
+	.check_file = luo_dec_check_file,
+};

@@ -339,7 +339,8 @@ int luo_test_deserialize(void *image, u64 len)
 		kvfree(image);
 		return -EBUSY;
 	}
-	err = luo_deserialize(luo_state.registry, image, len, why, sizeof(why));
+	err = luo_deserialize(luo_state.registry, image, len,
+			      &luo_file_decode_ops, why, sizeof(why));
 	if (err) {
 		pr_err("incoming image rejected: %s\n", why);
 		kvfree(image);
@@ -365,7 +366,8 @@ int luo_incoming_adopt(void *image, char *why, size_t why_len)
 	int err;
 
 	mutex_lock(&luo_in_lock);
-	err = luo_image_decode(luo_state.registry, image, why, why_len);
+	err = luo_image_decode(luo_state.registry, image, &luo_file_decode_ops,
+			       why, why_len);
 	if (!err) {
 		luo_in_image = image;
 		luo_in_owned = false;

@@ -64,6 +64,10 @@ struct seq_file;
  * @unfreeze: undo @freeze.
  * @data_len: bytes of handler data (at most @lf->reserve).
  * @write_data: write them; must not allocate.
+ * @check: is this handler data well formed (0, else -EINVAL or
+ *	-EOPNOTSUPP)?  Called for every file of an incoming image before
+ *	any session is created, so that a bad file rejects the image whole;
+ *	must not allocate.  @retrieve may then trust what it checked.
  * @retrieve: rebuild a file from handler data, or ERR_PTR.  -ENOMEM,
  *	-ENOSPC, -EINTR and -EAGAIN say "not now" (the caller may try
  *	again); any other error is a verdict on the data, kept for good.
@@ -80,6 +84,7 @@ struct luo_file_handler {
 	void (*unfreeze)(struct luo_file *lf);
 	u64 (*data_len)(struct luo_file *lf);
 	int (*write_data)(struct luo_file *lf, void *dst, u64 len);
+	int (*check)(const void *data, u64 len);
 	struct file *(*retrieve)(const void *data, u64 len);
 	bool (*can_finish)(struct luo_file *lf);
 	void (*finish)(struct luo_file *lf);
@@ -178,6 +183,7 @@ int luo_file_finish_session(struct luo_session *s);
 void luo_file_show(struct seq_file *m, struct luo_file_rec *rec,
 		   enum luo_dir dir);
 extern const struct luo_serialize_ops luo_file_serialize_ops;
+extern const struct luo_decode_ops luo_file_decode_ops;
 
 /* handover.c */
 int luo_handover_init(void);

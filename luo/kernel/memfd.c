@@ -322,6 +322,23 @@ static int luo_memfd_fill(struct file *file, const u8 *src, u64 size)
 	return 0;
 }
 
+/* The header of the data must describe exactly the bytes that follow. */
+static int luo_memfd_check(const void *data, u64 len)
+{
+	const struct luo_memfd_data *d = data;
+	u64 size;
+
+	if (len < sizeof(*d))
+		return -EINVAL;
+	size = le64_to_cpu(d->size);
+	if (size != len - sizeof(*d) || size > MAX_LFS_FILESIZE || d->flags ||
+	    d->reserved || le64_to_cpu(d->pos) > MAX_LFS_FILESIZE)
+		return -EINVAL;
+	if (le32_to_cpu(d->seals) & ~LUO_MEMFD_SEALS)
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 static struct file *luo_memfd_retrieve(const void *data, u64 len)
 {
 	const struct luo_memfd_data *d = data;
@@ -330,15 +347,12 @@ static struct file *luo_memfd_retrieve(const void *data, u64 len)
 	u64 size;
 	int err;
 
-	if (len < sizeof(*d))
-		return ERR_PTR(-EINVAL);
+	/* Checked at load already; cheap, and retrieve trusts nothing. */
+	err = luo_memfd_check(data, len);
+	if (err)
+		return ERR_PTR(err);
 	size = le64_to_cpu(d->size);
 	seals = le32_to_cpu(d->seals);
-	if (size != len - sizeof(*d) || size > MAX_LFS_FILESIZE || d->flags ||
-	    d->reserved || le64_to_cpu(d->pos) > MAX_LFS_FILESIZE)
-		return ERR_PTR(-EINVAL);
-	if (seals & ~LUO_MEMFD_SEALS)
-		return ERR_PTR(-EOPNOTSUPP);
 
 	file = shmem_file_setup("memfd:luo", size, VM_NORESERVE);
 	if (IS_ERR(file))
@@ -367,5 +381,6 @@ const struct luo_file_handler luo_memfd_handler = {
 	.freeze = luo_memfd_freeze,
 	.data_len = luo_memfd_data_len,
 	.write_data = luo_memfd_write_data,
+	.check = luo_memfd_check,
 	.retrieve = luo_memfd_retrieve,
 };
