@@ -170,6 +170,7 @@ static int nthreads_now;
 static int use_roundtrip = 1;
 static int failed;
 static struct input cur, orig; /* running: normalized, as given */
+static int decoded; /* a round trip made incoming sessions */
 static int quiet; /* minimizing: count findings, print none */
 
 static unsigned long long n_ioctls, n_inputs, n_errors[I_NIOC][64];
@@ -708,7 +709,9 @@ static void op_memfd(const uint8_t *o)
 		size = 4096 * (1 + o[4] % 16);
 		break;
 	case 3:
-		size = (off_t)(1 + o[4]) << 16 | o[5];
+		/* mostly small: a round trip copies every byte */
+		size = o[4] == 255 ? (1 << 20) + o[5] :
+				     (off_t)(1 + o[4] % 16) << 12 | o[5];
 		break;
 	default:
 		size = 4096 * (o[4] % 4) + o[5] * 13;
@@ -841,8 +844,8 @@ static void op_roundtrip(const uint8_t *o)
 		return;
 	if (o[1] % 4 == 0)
 		write_file(DISCARD, "1");
-	else
-		write_file(ROUNDTRIP, "1");
+	else if (!write_file(ROUNDTRIP, "1"))
+		__atomic_store_n(&decoded, 1, __ATOMIC_RELAXED);
 }
 
 static void op_memfd_io(const uint8_t *o)
@@ -950,7 +953,7 @@ static void run_op(struct worker *w, const uint8_t *o)
 static void find_text(uintptr_t text_size)
 {
 	char path[320], line[64];
-	unsigned long long a, next = ~0ULL;
+	unsigned long long a, next = ~0ULL, kaslr = 0;
 	FILE *f;
 	int fd;
 	DIR *d;
@@ -986,6 +989,22 @@ static void find_text(uintptr_t text_size)
 			  text_lo + text_size :
 			  (next - text_lo < (2 << 20) ? next :
 							text_lo + (2 << 20));
+	/*
+	 * KCOV records PCs less the KASLR offset (canonicalize_ip()):
+	 * _text's address against its link address, __START_KERNEL.
+	 */
+	f = fopen("/proc/kallsyms", "r");
+	while (f && fgets(path, sizeof(path), f)) {
+		char sym[64], t;
+
+		if (sscanf(path, "%llx %c %63s", &a, &t, sym) == 3 &&
+		    !strcmp(sym, "_text")) {
+			kaslr = a - 0xffffffff81000000ULL;
+			break;
+		}
+	}
+	text_lo -= kaslr;
+	text_hi -= kaslr;
 out:
 	if (f)
 		fclose(f);
@@ -1048,8 +1067,16 @@ static void run_ops(struct worker *w)
 {
 	int i;
 
-	for (i = w->id; i < cur.nops; i += cur.nthreads)
-		run_op(w, cur.op[i]);
+	for (i = w->id; i < cur.nops; i += cur.nthreads) {
+		const uint8_t *o = cur.op[i];
+		int k = 1, kind = o[0] % 20;
+
+		/* The ioctls again: a repeat has its own paths (EEXIST...). */
+		if (kind < 10 || kind >= 18)
+			k += o[14] & 3;
+		while (k--)
+			run_op(w, o);
+	}
 }
 
 static void *worker_main(void *p)
@@ -1103,8 +1130,10 @@ static unsigned long run_input(const struct input *in)
 	slots_reset();
 	while (waitpid(-1, NULL, 0) > 0) {
 	}
-	if (use_roundtrip)
+	/* Only after a round trip: each discard is a line on the console. */
+	if (decoded)
 		write_file(DISCARD, "1");
+	decoded = 0;
 	for (i = 0; i < MAX_THREADS; i++)
 		fresh += collect(&workers[i]);
 	return fresh;
