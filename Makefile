@@ -27,7 +27,7 @@ endif
 endif
 
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
-	clean help deps tools fuzz
+	clean help deps tools fuzz soak
 
 .PHONY: install install-headers install-tools dkms-install dkms-test deb
 
@@ -57,6 +57,10 @@ vm-test:
 # The ioctl fuzzer for FUZZ_TIME seconds (FUZZ_SEED=n to replay a seed).
 fuzz:
 	@scripts/fuzz.sh
+
+# The soak for SOAK_MINUTES (default 10) with SOAK_THREADS (default 8).
+soak:
+	@scripts/soak.sh
 
 stock-test:
 	@scripts/stock-test.sh
@@ -105,6 +109,7 @@ help:
 	@echo "make stock-test  the VM suite in Debian's stock 6.1/6.12"
 	@echo "make lint        clang-format, checkpatch, sparse"
 	@echo "make fuzz        the ioctl fuzzer, FUZZ_TIME s (FUZZ_SEED=n), then a kexec"
+	@echo "make soak        8 threads for SOAK_MINUTES (10), then a kexec under load"
 	@echo "make tools       libluo (static, shared, pkg-config), luoctl in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"
 	@echo "make install     luo.ko for the running kernel (or KDIR), udev rule, depmod"

@@ -53,6 +53,10 @@ done
 for layer in "${layers[@]}"; do
 	printf '  %-12s %4d s\n' "$layer" "${took[$layer]}"
 done
+if [ -s "$RESULTS_DIR/figures" ]; then
+	echo "=== figures ==="
+	sed 's/^/  /' "$RESULTS_DIR/figures"
+fi
 "$LUO_TOP/scripts/matrix.sh"
 [ "$failed" -eq 0 ] || status=1
 echo "$passed passed, $failed failed"

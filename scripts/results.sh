@@ -13,3 +13,12 @@ record() {
 	echo "$2 $3" > "$RESULTS_DIR/$1.count"
 	echo "$1: $2 passed, $3 failed"
 }
+
+# figure TEXT - one line of what a layer measured (sites injected, ioctls
+# fuzzed, operations soaked...); scripts/check.sh prints them all in its
+# summary.
+figure() {
+	mkdir -p "$RESULTS_DIR"
+	echo "$1" >> "$RESULTS_DIR/figures"
+	echo "figure: $1"
+}

@@ -26,6 +26,20 @@ run_suite "" "$fixtures"
 # succeeds: ENOMEM and the state unchanged each time, no WARN, no leak.
 run_selftest luo_faults "$LUO_TOP/build/vm/luo_faults" "$fixtures" \
 	--params test_hooks=1
+# The load of a kernel that finds an image: luo is not loaded in stage 2,
+# the program loads it under each fault; a failed load keeps the image.
+run_selftest luo_faults_image "$LUO_TOP/build/vm/luo_faults" "$fixtures" \
+	--args --image --params "test_hooks=1 handover_max_age=0" --kexec 1 \
+	--skip-load 2 --timeout 900
+sites=0 ops=0
+while read -r n; do
+	sites=$((sites + n)) ops=$((ops + 1))
+done < <(sed -n 's/^# figures: .*: \([0-9]*\) fault site(s) reached$/\1/p' \
+	"$VM_OUT/luo_faults.tap" "$VM_OUT/luo_faults_image.tap")
+figure "fault injection: $sites fault sites injected over $ops operations, each failed cleanly and then succeeded"
+
+# --- soak: 8 threads for a minute (`make soak` for longer) --------------------
+run_soak "$fixtures" "${SOAK_SECONDS:-60}" "${SOAK_THREADS:-8}"
 
 # --- qemu/run self-tests -----------------------------------------------------
 run=$LUO_TOP/qemu/run

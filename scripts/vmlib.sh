@@ -218,3 +218,16 @@ run_suite() {
 		suite_count "${p}kexec_busy" 0 1
 	fi
 }
+
+# run_soak FIXTURES SECONDS THREADS - tests/vm/luo_soak.c: THREADS workers
+# for SECONDS with a round trip a second; the figures line goes to the
+# summary.
+run_soak() {
+	local fixtures=$1 secs=$2 threads=$3 line
+	run_selftest luo_soak "$LUO_TOP/build/vm/luo_soak" "$fixtures" \
+		--args "-t $threads -s $secs" --params test_hooks=1 \
+		--timeout $((secs * 2 + 300))
+	while read -r line; do
+		figure "soak: ${line#soak: }"
+	done < <(grep -h '^soak:' "$VM_OUT/luo_soak.tap" 2>/dev/null)
+}

@@ -11,6 +11,16 @@
  * kmemleak scanning at the end).  Prints the number of fault sites each
  * operation reached.  Needs the test kernel (fault injection) and luo
  * loaded with test_hooks=1.  Output: TAP.
+ *
+ *   luo_faults              module load (no image), every ioctl, the
+ *                           debugfs round trip, discard, close of an
+ *                           outgoing and of a retrieved session
+ *   luo_faults --image      stage 1 preserves a memfd and holds it to the
+ *                           jump; stage 2 (luo not loaded: --skip-load 2)
+ *                           loads luo with each fault in turn while an
+ *                           image waits in the range: every failed load
+ *                           leaves it intact, the first success restores
+ *                           it, every byte.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +31,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +42,10 @@
 #define ROUNDTRIP "/sys/kernel/debug/luo/roundtrip"
 #define DISCARD "/sys/class/misc/liveupdate/discard"
 
-static int nth_fd, dev, roundtrip_fd;
+#define KO "/lib/modules/luo.ko"
+
+static int nth_fd, dev, roundtrip_fd, discard_fd, ko_fd;
+static char params[512];
 
 /* Arm the n-th fault (0: disarm); returns what was left of the last. */
 static int arm(int n)
@@ -70,6 +84,9 @@ struct op {
 	void (*undo)(int r);
 };
 
+/* Module load: its faults may also say EBUSY (see run_op()). */
+static int do_load(void);
+
 /* Returns the final success's result (for an operation without undo). */
 static int run_op(const struct op *op)
 {
@@ -89,7 +106,13 @@ static int run_op(const struct op *op)
 			continue;
 		}
 		failed++;
-		if (r != -ENOMEM && r != -EINTR && r != -EAGAIN) {
+		/*
+		 * A load may also say EBUSY: request_mem_region() returns
+		 * NULL both when the range is taken and when it could not
+		 * allocate, and luo cannot tell which.
+		 */
+		if (r != -ENOMEM && r != -EINTR && r != -EAGAIN &&
+		    !(r == -EBUSY && op->call == do_load)) {
 			bad_errno++;
 			printf("# %s: fault %d: errno %d\n", op->name, n, -r);
 		}
@@ -152,6 +175,59 @@ static void undo_roundtrip(int r)
 	luo_write_file(DISCARD, "1");
 }
 
+/* Module load, with the parameters qemu/run gave it (test_hooks=1). */
+static int do_load(void)
+{
+	return syscall(SYS_finit_module, ko_fd, params, 0) ? -errno : 0;
+}
+
+static void unload(int r)
+{
+	if (syscall(SYS_delete_module, "luo", O_NONBLOCK))
+		die("delete_module luo");
+}
+
+static void read_params(void)
+{
+	FILE *f = popen(". /etc/luo-run.conf && echo \"$LUO_PARAMS\"", "r");
+
+	if (!f || !fgets(params, sizeof(params), f))
+		die("LUO_PARAMS");
+	params[strcspn(params, "\n")] = '\0';
+	pclose(f);
+	ko_fd = open(KO, O_RDONLY | O_CLOEXEC);
+	if (ko_fd < 0)
+		die(KO);
+}
+
+/* Through a descriptor opened beforehand, like the round trip. */
+static int do_discard(void)
+{
+	return pwrite(discard_fd, "1", 1, 0) == 1 ? 0 : -errno;
+}
+
+/* Put back what the discard dropped: decode the outgoing ones again. */
+static void undo_discard(int r)
+{
+	if (write(roundtrip_fd, "1", 1) != 1)
+		die("round trip");
+}
+
+static int out_session, memfd2;
+
+/* A session with a preserved memfd, closed: never fails, may allocate. */
+static int do_close_out(void)
+{
+	return close(out_session) ? -errno : 0;
+}
+
+static void undo_close_out(int r)
+{
+	out_session = luo_create_session(dev, "closing");
+	if (out_session < 0 || luo_preserve(out_session, memfd2, 7))
+		die("closing session");
+}
+
 static int do_retrieve_session(void)
 {
 	return luo_retrieve_session(dev, "faults");
@@ -167,8 +243,104 @@ static int do_finish(void)
 	return luo_finish(incoming);
 }
 
-int main(void)
+/*
+ * The image in the range (through /dev/mem: the range is not System RAM),
+ * and a copy of it, so that a load that succeeded, and so consumed the
+ * image, can be undone: unload, put the image back.
+ */
+static unsigned char *range, *saved;
+static size_t image_len;
+
+static void map_image(void)
 {
+	FILE *f = popen(". /etc/luo-run.conf && echo $LUO_HANDOVER_BASE", "r");
+	unsigned long long base = 0, len;
+	int fd = open("/dev/mem", O_RDWR | O_SYNC);
+
+	if (!f || fscanf(f, "%lli", &base) != 1 || fd < 0)
+		die("handover range");
+	pclose(f);
+	range = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, base);
+	if (range == MAP_FAILED)
+		die("mmap /dev/mem");
+	memcpy(&len, range + 32, sizeof(len)); /* header: total_len */
+	munmap(range, 4096);
+	image_len = (len + 4095) & ~4095ULL;
+	range = mmap(NULL, image_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		     base);
+	saved = malloc(image_len);
+	if (range == MAP_FAILED || !saved)
+		die("mmap the image");
+	memcpy(saved, range, image_len);
+	close(fd);
+}
+
+static void unload_and_put_back(int r)
+{
+	unload(r);
+	memcpy(range, saved, image_len);
+}
+
+/*
+ * --image, stage 2: luo is not loaded; an image waits in the range.  A load
+ * that fails must leave it for the next; one that succeeds restores it.
+ */
+static int load_with_image(void)
+{
+	static const struct op load = { "module load, with an image", do_load,
+					unload_and_put_back };
+	char data[16 * 4096], got[sizeof(data)];
+	int in, m;
+	size_t i;
+
+	read_params();
+	map_image();
+	run_op(&load); /* its undo put the image back */
+	check(!memcmp(range, saved, image_len),
+	      "no failed load changed a byte of the image");
+	check(!do_load(), "luo loaded, at last");
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 13 + 1);
+	dev = open("/dev/liveupdate", O_RDWR);
+	in = luo_retrieve_session(dev, "image");
+	m = in >= 0 ? luo_retrieve_fd(in, 1) : -1;
+	check(m >= 0 && pread(m, got, sizeof(got), 0) == sizeof(got) &&
+		      !memcmp(data, got, sizeof(data)),
+	      "the image survived every failed load: every byte restored");
+	check(in >= 0 && !luo_finish(in), "FINISH");
+	close(m);
+	close(in);
+	printf("1..%d\n", checks);
+	return failures ? 1 : 0;
+}
+
+/* --image, stage 1: a memfd preserved and held until the jump. */
+static int preserve_for_image(void)
+{
+	char data[16 * 4096];
+	int s, m;
+	size_t i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 13 + 1);
+	dev = open("/dev/liveupdate", O_RDWR);
+	s = luo_create_session(dev, "image");
+	m = memfd_create("image", 0);
+	check(m >= 0 && write(m, data, sizeof(data)) == sizeof(data) &&
+		      s >= 0 && !luo_preserve(s, m, 1),
+	      "stage 1: a memfd preserved for the next kernel");
+	printf("1..%d\n", checks);
+	fflush(stdout);
+	return daemonize_holding(NULL) || failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct op load = { "module load", do_load, unload };
+	static const struct op discard = { "discard", do_discard,
+					   undo_discard };
+	static const struct op close_out = { "close of an outgoing session",
+					     do_close_out, undo_close_out };
 	static const struct op create = { "CREATE_SESSION", do_create,
 					  undo_close };
 	static const struct op preserve = { "PRESERVE_FD", do_preserve,
@@ -190,9 +362,19 @@ int main(void)
 		printf("Bail out! no fault injection in this kernel\n");
 		return 1;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--image"))
+		return strcmp(getenv("LUO_STAGE") ?: "1", "1") ?
+			       load_with_image() :
+			       preserve_for_image();
+	/* The load first: luo was loaded by qemu/run, with nothing open. */
+	read_params();
+	unload(0);
+	run_op(&load); /* its undo unloaded it again */
+	check(!do_load(), "module load, for the rest");
 	dev = open("/dev/liveupdate", O_RDWR);
 	roundtrip_fd = open(ROUNDTRIP, O_WRONLY);
-	if (dev < 0 || nth_fd < 0 || roundtrip_fd < 0)
+	discard_fd = open(DISCARD, O_WRONLY);
+	if (dev < 0 || nth_fd < 0 || roundtrip_fd < 0 || discard_fd < 0)
 		die("open");
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (char)(i * 13 + 1);
@@ -212,6 +394,14 @@ int main(void)
 	run_op(&get_name);
 	run_op(&roundtrip); /* its undo discarded what it decoded */
 	check(!do_roundtrip(), "serialize+decode, for the incoming side");
+	run_op(&discard); /* its undo decoded them again */
+	check(status_num("sessions_in") == 1, "the incoming session is back");
+	memfd2 = memfd_create("closing", 0);
+	undo_close_out(0);
+	run_op(&close_out); /* its undo made it again */
+	close(out_session);
+	check(status_num("sessions_out") == 1 && status_num("files_out") == 1,
+	      "closing sessions under faults dropped exactly them");
 	close(session); /* the outgoing one; the incoming one stays */
 	check(fcntl(memfd, F_GET_SEALS) == 0 && !ftruncate(memfd, sizeof(data)),
 	      "closing the session gave the memfd back as it was");
@@ -225,7 +415,27 @@ int main(void)
 	      "the retrieved memfd holds every byte");
 	run_op(&finish);
 	close(retrieved);
-	close(incoming);
+	/* A retrieved, finished session's close under each fault. */
+	for (i = 1; i < 200; i++) {
+		int left;
+
+		arm(i);
+		close(incoming);
+		left = arm(0);
+		if (left)
+			break;
+		/* Reached a site: make another retrieved session to close. */
+		session = luo_create_session(dev, "faults");
+		if (session < 0 || luo_preserve(session, memfd, 1) ||
+		    do_roundtrip())
+			die("outgoing again");
+		close(session);
+		incoming = luo_retrieve_session(dev, "faults");
+		if (incoming < 0 || luo_finish(incoming))
+			die("another retrieved session");
+	}
+	printf("# figures: close of a retrieved session: %zu fault site(s) reached\n",
+	       i - 1);
 	check(status_num("sessions_in") == 0 && status_num("sessions_out") == 0,
 	      "nothing left behind");
 	printf("# %d checks, %d failed\n", checks, failures);
