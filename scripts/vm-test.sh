@@ -38,6 +38,20 @@ done < <(sed -n 's/^# figures: .*: \([0-9]*\) fault site(s) reached$/\1/p' \
 	"$VM_OUT/luo_faults.tap" "$VM_OUT/luo_faults_image.tap")
 figure "fault injection: $sites fault sites injected over $ops operations, each failed cleanly and then succeeded"
 
+# --- the ioctl fuzzer (KCOV): 200 000 ioctls, then a real kexec ------------
+# Its figures (ioctls, luo edges, luo lines covered) go to the summary; its
+# logs are in build/results/fuzz/.
+if "$LUO_TOP/scripts/fuzz.sh" --check > "$VM_OUT/fuzz.log" 2>&1 &&
+	grep -qx 'fuzz: PASS' "$VM_OUT/fuzz.log"; then
+	pass "fuzz: $(sed -n 's/^fuzz: ioctls run: //p' "$VM_OUT/fuzz.log") ioctls, no errno outside the SPEC table, no kernel report, the kexec restored"
+else
+	fail "fuzz" "$(grep -E 'FAIL|FINDING' "$VM_OUT/fuzz.log" | head -n 3 | tr '\n' ' ')"
+fi
+while read -r line; do
+	figure "$line"
+done < <(grep -E '^fuzz: (seed|ioctls run|luo edges|luo lines|findings)' \
+	"$VM_OUT/fuzz.log")
+
 # --- soak: 8 threads for a minute (`make soak` for longer) --------------------
 run_soak "$fixtures" "${SOAK_SECONDS:-60}" "${SOAK_THREADS:-8}"
 
