@@ -188,16 +188,29 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
 			0UL);
 }
 
+/* An image decoded without the handlers' check at load (see below). */
+static int accept_any_file(const char *handler, const void *data,
+			   unsigned long long len)
+{
+	return 0;
+}
+
+static const struct luo_decode_ops accept_any = {
+	.check_file = accept_any_file,
+};
+
 /*
- * A memfd record whose data the handler refuses: RETRIEVE_FD fails, and
- * keeps failing with the same error; the rest of the session still works.
+ * A memfd record whose data the handler refuses rejects the image whole
+ * at load.  Decoded anyway, bypassing that check (as if the load had
+ * missed it): RETRIEVE_FD fails, and keeps failing with the same error;
+ * the rest of the session still works.
  */
 static void retrieve_failure_is_permanent(struct kunit *test)
 {
 	/* header, session 72 + file 40, then memfd data: flags at +20 */
 	const size_t flags_off = luo_image_header_cost() + 72 + 40 + 20;
 	struct file *f[6] = {};
-	void *img;
+	void *img, *copy;
 	u64 len;
 	int err;
 
@@ -212,7 +225,18 @@ static void retrieve_failure_is_permanent(struct kunit *test)
 	KUNIT_ASSERT_GT(test, len, (u64)flags_off + 4);
 	((u8 *)img)[flags_off] = 1;
 	luo_image_seal(img, len);
-	KUNIT_ASSERT_EQ(test, luo_test_deserialize(img, len), 0);
+	copy = kvmemdup(img, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	/* luo_test_deserialize() frees what it rejects. */
+	KUNIT_EXPECT_EQ(test, luo_test_deserialize(copy, len), -EINVAL);
+	KUNIT_EXPECT_EQ(test,
+			luo_registry_count(luo_state.registry, LUO_INCOMING),
+			0UL);
+	err = luo_deserialize(luo_state.registry, img, len, &accept_any, NULL,
+			      0);
+	if (err)
+		kvfree(img);
+	KUNIT_ASSERT_EQ(test, err, 0);
 	KUNIT_ASSERT_EQ(test, session_retrieve("kunit-perm", &f[3]), 0);
 
 	luo_mutation_begin();
@@ -229,6 +253,8 @@ static void retrieve_failure_is_permanent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test,
 			luo_registry_count(luo_state.registry, LUO_INCOMING),
 			0UL);
+	/* Decoded past luo_in_image: no session points into it any more. */
+	kvfree(img);
 }
 
 struct discarder {

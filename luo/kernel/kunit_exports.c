@@ -53,6 +53,7 @@ EXPORT_SYMBOL_IF_KUNIT(luo_test_thaw);
 EXPORT_SYMBOL_IF_KUNIT(luo_test_deserialize);
 EXPORT_SYMBOL_IF_KUNIT(luo_image_seal);
 EXPORT_SYMBOL_IF_KUNIT(luo_image_check);
+EXPORT_SYMBOL_IF_KUNIT(luo_deserialize);
 EXPORT_SYMBOL_IF_KUNIT(luo_image_header_cost);
 EXPORT_SYMBOL_IF_KUNIT(luo_freeze);
 EXPORT_SYMBOL_IF_KUNIT(luo_freeze_abort);
