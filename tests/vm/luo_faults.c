@@ -53,13 +53,6 @@ static int arm(int n)
 	return luo_fail_nth(nth_fd, n);
 }
 
-static long status_num(const char *key)
-{
-	char *v = status_field(key);
-
-	return v ? atol(v) : -1;
-}
-
 /* The state an operation must leave alone when it fails. */
 struct state {
 	long sessions_out, sessions_in, files_out, files_in, reserved;
@@ -83,6 +76,15 @@ struct op {
 	int (*call)(void);
 	void (*undo)(int r);
 };
+
+/* The memfd contents every part of this test writes and expects. */
+static void fill(char *data, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		data[i] = (char)(i * 13 + 1);
+}
 
 /* Module load: its faults may also say EBUSY (see run_op()). */
 static int do_load(void);
@@ -291,7 +293,6 @@ static int load_with_image(void)
 					unload_and_put_back };
 	char data[16 * 4096], got[sizeof(data)];
 	int in, m;
-	size_t i;
 
 	read_params();
 	map_image();
@@ -299,8 +300,7 @@ static int load_with_image(void)
 	check(!memcmp(range, saved, image_len),
 	      "no failed load changed a byte of the image");
 	check(!do_load(), "luo loaded, at last");
-	for (i = 0; i < sizeof(data); i++)
-		data[i] = (char)(i * 13 + 1);
+	fill(data, sizeof(data));
 	dev = open("/dev/liveupdate", O_RDWR);
 	in = luo_retrieve_session(dev, "image");
 	m = in >= 0 ? luo_retrieve_fd(in, 1) : -1;
@@ -319,10 +319,8 @@ static int preserve_for_image(void)
 {
 	char data[16 * 4096];
 	int s, m;
-	size_t i;
 
-	for (i = 0; i < sizeof(data); i++)
-		data[i] = (char)(i * 13 + 1);
+	fill(data, sizeof(data));
 	dev = open("/dev/liveupdate", O_RDWR);
 	s = luo_create_session(dev, "image");
 	m = memfd_create("image", 0);
@@ -376,8 +374,7 @@ int main(int argc, char **argv)
 	discard_fd = open(DISCARD, O_WRONLY);
 	if (dev < 0 || nth_fd < 0 || roundtrip_fd < 0 || discard_fd < 0)
 		die("open");
-	for (i = 0; i < sizeof(data); i++)
-		data[i] = (char)(i * 13 + 1);
+	fill(data, sizeof(data));
 	memfd = memfd_create("faults", MFD_ALLOW_SEALING);
 	if (memfd < 0 || write(memfd, data, sizeof(data)) != sizeof(data))
 		die("memfd");

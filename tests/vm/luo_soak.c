@@ -235,13 +235,6 @@ static void start_workers(void)
 	}
 }
 
-static long status_num(const char *key)
-{
-	char *v = status_field(key);
-
-	return v ? atol(v) : -1;
-}
-
 static void soak(void)
 {
 	long busy = 0, trips = 0, held = 0, base;

@@ -66,4 +66,12 @@ static inline char *status_field(const char *key)
 	return field_of(LUO_STATUS, key);
 }
 
+/* A number from the status file, -1 if it has no such field. */
+static inline long status_num(const char *key)
+{
+	char *v = status_field(key);
+
+	return v ? atol(v) : -1;
+}
+
 #endif /* LUO_TESTS_VM_TAP_H */
