@@ -38,26 +38,6 @@
 
 namespace luo {
 
-u64 image_checksum(const void *buf, u64 len)
-{
-	const u8 *p = static_cast<const u8 *>(buf);
-	u64 h = 0x9e3779b97f4a7c15ULL ^ len;
-
-	for (u64 i = 0; i + 8 <= len; i += 8) {
-		u64 w;
-
-		if (!(i & ((1 << 20) - 1)))
-			luo_shim_cond_resched();
-		__builtin_memcpy(&w, p + i, 8);
-		if (i == __builtin_offsetof(ImageHeader, checksum))
-			w = 0;
-		h ^= w * 0xff51afd7ed558ccdULL;
-		h = (h << 31) | (h >> 33);
-		h *= 0xc4ceb9fe1a85ec53ULL;
-	}
-	return h ^ (h >> 29);
-}
-
 namespace {
 
 /* Bounded reader over the image for the validation and decode passes. */
