@@ -289,6 +289,36 @@ TEST_F(ImageTest, IncompatibleAbiIsRejected)
 				     nullptr, 0));
 }
 
+/*
+ * Generations: a freeze writes its predecessor's + 1 and the first kernel
+ * is 0, so 0 was never written by a freeze and the maximum would wrap the
+ * next one.  Each is refused whole; its neighbours are fine.
+ */
+TEST_F(ImageTest, ImpossibleGenerationIsRejected)
+{
+	FakeFile a{"x"};
+	add(session("s"), 1, &a);
+	const auto good = serialize();
+	for (unsigned long long gen : {0ULL, ~0ULL, 1ULL, ~0ULL - 1}) {
+		auto img = good;
+		auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
+		hdr->generation = gen;
+		hdr->checksum = luo::image_checksum(img.data(), img.size());
+		char why[64] = "";
+		int err = luo_deserialize(r, img.data(), img.size(), &kDecode,
+					  why, sizeof(why));
+		if (gen == 0 || gen == ~0ULL) {
+			EXPECT_EQ(-EINVAL, err) << gen;
+			EXPECT_STREQ("impossible image generation", why) << gen;
+			EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+			continue;
+		}
+		EXPECT_EQ(0, err) << gen << ": " << why;
+		EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+		luo_discard_incoming(r);
+	}
+}
+
 /* A failed freeze leaves a header that says so, and why. */
 TEST_F(ImageTest, FailedFreezeHeaderCarriesTheReason)
 {

@@ -329,6 +329,15 @@ int luo_image_check(const void *img, unsigned long long len,
 		set_why(why, why_len, "image checksum mismatch");
 		return -kEINVAL;
 	}
+	/*
+	 * Every freeze writes its predecessor's generation + 1, and the first
+	 * kernel starts at 0: so 0 was never written by a freeze, and the
+	 * largest value would make the next freeze wrap to 0.
+	 */
+	if (!hdr->generation || hdr->generation == ~0ULL) {
+		set_why(why, why_len, "impossible image generation");
+		return -kEINVAL;
+	}
 	if (hdr->flags & ~kImageFailed) {
 		set_why(why, why_len, "unknown image header flags");
 		return -kEINVAL;
