@@ -37,15 +37,13 @@
 
 #include "luo_fail_nth.h"
 #include "luo_tap.h"
+#include "luo_range.h"
 #include "luo_util.h"
 
 #define ROUNDTRIP "/sys/kernel/debug/luo/roundtrip"
 #define DISCARD "/sys/class/misc/liveupdate/discard"
 
-#define KO "/lib/modules/luo.ko"
-
-static int nth_fd, dev, roundtrip_fd, discard_fd, ko_fd;
-static char params[512];
+static int nth_fd, dev, roundtrip_fd, discard_fd;
 
 /* Arm the n-th fault (0: disarm); returns what was left of the last. */
 static int arm(int n)
@@ -180,26 +178,12 @@ static void undo_roundtrip(int r)
 /* Module load, with the parameters qemu/run gave it (test_hooks=1). */
 static int do_load(void)
 {
-	return syscall(SYS_finit_module, ko_fd, params, 0) ? -errno : 0;
+	return luo_load();
 }
 
 static void unload(int r)
 {
-	if (syscall(SYS_delete_module, "luo", O_NONBLOCK))
-		die("delete_module luo");
-}
-
-static void read_params(void)
-{
-	FILE *f = popen(". /etc/luo-run.conf && echo \"$LUO_PARAMS\"", "r");
-
-	if (!f || !fgets(params, sizeof(params), f))
-		die("LUO_PARAMS");
-	params[strcspn(params, "\n")] = '\0';
-	pclose(f);
-	ko_fd = open(KO, O_RDONLY | O_CLOEXEC);
-	if (ko_fd < 0)
-		die(KO);
+	luo_unload();
 }
 
 /* Through a descriptor opened beforehand, like the round trip. */
@@ -245,42 +229,11 @@ static int do_finish(void)
 	return luo_finish(incoming);
 }
 
-/*
- * The image in the range (through /dev/mem: the range is not System RAM),
- * and a copy of it, so that a load that succeeded, and so consumed the
- * image, can be undone: unload, put the image back.
- */
-static unsigned char *range, *saved;
-static size_t image_len;
-
-static void map_image(void)
-{
-	FILE *f = popen(". /etc/luo-run.conf && echo $LUO_HANDOVER_BASE", "r");
-	unsigned long long base = 0, len;
-	int fd = open("/dev/mem", O_RDWR | O_SYNC);
-
-	if (!f || fscanf(f, "%lli", &base) != 1 || fd < 0)
-		die("handover range");
-	pclose(f);
-	range = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, base);
-	if (range == MAP_FAILED)
-		die("mmap /dev/mem");
-	memcpy(&len, range + 32, sizeof(len)); /* header: total_len */
-	munmap(range, 4096);
-	image_len = (len + 4095) & ~4095ULL;
-	range = mmap(NULL, image_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		     base);
-	saved = malloc(image_len);
-	if (range == MAP_FAILED || !saved)
-		die("mmap the image");
-	memcpy(saved, range, image_len);
-	close(fd);
-}
-
+/* Undo a load that succeeded, and so consumed the image: put it back. */
 static void unload_and_put_back(int r)
 {
-	unload(r);
-	memcpy(range, saved, image_len);
+	luo_unload();
+	memcpy(luo_range, luo_saved, luo_image_len);
 }
 
 /*
@@ -294,10 +247,10 @@ static int load_with_image(void)
 	char data[16 * 4096], got[sizeof(data)];
 	int in, m;
 
-	read_params();
-	map_image();
+	luo_read_params();
+	luo_map_image();
 	run_op(&load); /* its undo put the image back */
-	check(!memcmp(range, saved, image_len),
+	check(!memcmp(luo_range, luo_saved, luo_image_len),
 	      "no failed load changed a byte of the image");
 	check(!do_load(), "luo loaded, at last");
 	fill(data, sizeof(data));
@@ -365,7 +318,7 @@ int main(int argc, char **argv)
 			       load_with_image() :
 			       preserve_for_image();
 	/* The load first: luo was loaded by qemu/run, with nothing open. */
-	read_params();
+	luo_read_params();
 	unload(0);
 	run_op(&load); /* its undo unloaded it again */
 	check(!do_load(), "module load, for the rest");
