@@ -24,7 +24,8 @@ luo_version() {
 	echo "$v"
 }
 
-# Where the test kernel of the installed linux-source-6.12 is built.
+# Where the test kernels of the installed linux-source-6.12 are built:
+# the source, and one build per config key below it (test-kernel.sh).
 luo_test_kernel_dir() {
 	ver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null) ||
 		return 1
