@@ -99,8 +99,8 @@ static void find_records(const unsigned char *img)
 {
 	ses_a = HDR_LEN;
 	file_a = ses_a + SES_LEN;
-	ses_b = file_a + FILE_LEN + ((get64(img + file_a + FILE_DATA_LEN) + 7) &
-				     ~7ULL);
+	ses_b = file_a + FILE_LEN +
+		((get64(img + file_a + FILE_DATA_LEN) + 7) & ~7ULL);
 	file_b = ses_b + SES_LEN;
 }
 
@@ -109,7 +109,7 @@ struct lie {
 	const char *what;
 	void (*tell)(unsigned char *img);
 	const char *reason; /* in last_error */
-	int keep_checksum;  /* the lie is the checksum itself */
+	int keep_checksum; /* the lie is the checksum itself */
 };
 
 static void flip_data(unsigned char *img)
@@ -164,7 +164,10 @@ static void name_without_nul(unsigned char *img)
 	memset(img + ses_b + SES_NAME, 'x', 64);
 }
 
-#define LIE(what, tell, reason) { what, tell, reason, 0 }
+#define LIE(what, tell, reason)       \
+	{                             \
+		what, tell, reason, 0 \
+	}
 static const struct lie lies[] = {
 	{ "a flipped data byte", flip_data, "image checksum mismatch", 1 },
 	LIE("an older ABI string", old_abi, "incompatible image ABI version"),
@@ -235,7 +238,7 @@ static int stage2(void)
 	luo_map_image();
 	find_records(luo_saved);
 	check(checksum(luo_saved, get64(luo_saved + HDR_TOTAL_LEN)) ==
-		      get64(luo_saved + HDR_CHECKSUM) &&
+			      get64(luo_saved + HDR_CHECKSUM) &&
 		      !strcmp((char *)luo_saved + ses_b, "crafted-b"),
 	      "the image is laid out as docs/handover-format.md says");
 	img = malloc(luo_image_len);

@@ -40,8 +40,7 @@ static inline void luo_read_params(void)
 /* 0 or -errno. */
 static inline int luo_load(void)
 {
-	return syscall(SYS_finit_module, luo_ko_fd, luo_params, 0) ? -errno :
-								     0;
+	return syscall(SYS_finit_module, luo_ko_fd, luo_params, 0) ? -errno : 0;
 }
 
 static inline void luo_unload(void)
