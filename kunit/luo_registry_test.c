@@ -29,16 +29,16 @@ static void name_buf(char *buf, const char *name)
 
 static int registry_init(struct kunit *test)
 {
-	struct luo_registry *r;
+	struct luo_core *r;
 
-	KUNIT_ASSERT_EQ(test, luo_registry_new(&r), 0);
+	KUNIT_ASSERT_EQ(test, luo_core_new(NULL, NULL, 0, &r), 0);
 	test->priv = r;
 	return 0;
 }
 
 static void registry_exit(struct kunit *test)
 {
-	luo_registry_free(test->priv);
+	luo_core_free(test->priv);
 }
 
 static void name_rules(struct kunit *test)
@@ -59,62 +59,61 @@ static void name_rules(struct kunit *test)
 
 static void create_lookup_remove(struct kunit *test)
 {
-	struct luo_registry *r = test->priv;
+	struct luo_core *r = test->priv;
 	struct luo_session *s, *found;
 	char buf[LUO_NAME_BUF];
 
 	name_buf(buf, "vm-1");
-	KUNIT_ASSERT_EQ(test, luo_session_create(r, buf, LUO_OUTGOING, &s), 0);
+	KUNIT_ASSERT_EQ(test, luo_registry_add(r, buf, LUO_OUTGOING, &s), 0);
 	KUNIT_EXPECT_STREQ(test, luo_session_name(s), "vm-1");
 	KUNIT_EXPECT_EQ(test, luo_session_dir(s), LUO_OUTGOING);
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_OUTGOING), 1UL);
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_INCOMING), 0UL);
 
-	found = luo_session_lookup(r, buf, LUO_OUTGOING);
+	found = luo_registry_lookup(r, buf, LUO_OUTGOING);
 	KUNIT_EXPECT_PTR_EQ(test, found, s);
-	KUNIT_EXPECT_NULL(test, luo_session_lookup(r, buf, LUO_INCOMING));
+	KUNIT_EXPECT_NULL(test, luo_registry_lookup(r, buf, LUO_INCOMING));
 	name_buf(buf, "vm-2");
-	KUNIT_EXPECT_NULL(test, luo_session_lookup(r, buf, LUO_OUTGOING));
+	KUNIT_EXPECT_NULL(test, luo_registry_lookup(r, buf, LUO_OUTGOING));
 
-	KUNIT_EXPECT_EQ(test, luo_session_remove(r, s), 1);
-	KUNIT_EXPECT_EQ(test, luo_session_remove(r, s), 0);
+	KUNIT_EXPECT_EQ(test, luo_registry_remove(r, s), 1);
+	KUNIT_EXPECT_EQ(test, luo_registry_remove(r, s), 0);
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_OUTGOING), 0UL);
 	/* Both references still held: the name is readable (KASAN watches). */
 	KUNIT_EXPECT_STREQ(test, luo_session_name(found), "vm-1");
-	luo_session_put(r, found);
-	luo_session_put(r, s);
+	luo_registry_put(r, found);
+	luo_registry_put(r, s);
 }
 
 static void names_unique_per_direction(struct kunit *test)
 {
-	struct luo_registry *r = test->priv;
+	struct luo_core *r = test->priv;
 	struct luo_session *out, *in, *dup;
 	char buf[LUO_NAME_BUF];
 
 	name_buf(buf, "same");
-	KUNIT_ASSERT_EQ(test, luo_session_create(r, buf, LUO_INCOMING, &in), 0);
-	KUNIT_ASSERT_EQ(test, luo_session_create(r, buf, LUO_OUTGOING, &out),
-			0);
-	KUNIT_EXPECT_EQ(test, luo_session_create(r, buf, LUO_OUTGOING, &dup),
+	KUNIT_ASSERT_EQ(test, luo_registry_add(r, buf, LUO_INCOMING, &in), 0);
+	KUNIT_ASSERT_EQ(test, luo_registry_add(r, buf, LUO_OUTGOING, &out), 0);
+	KUNIT_EXPECT_EQ(test, luo_registry_add(r, buf, LUO_OUTGOING, &dup),
 			-EEXIST);
-	KUNIT_EXPECT_EQ(test, luo_session_create(r, buf, LUO_INCOMING, &dup),
+	KUNIT_EXPECT_EQ(test, luo_registry_add(r, buf, LUO_INCOMING, &dup),
 			-EEXIST);
 	memset(buf, 0, sizeof(buf));
-	KUNIT_EXPECT_EQ(test, luo_session_create(r, buf, LUO_OUTGOING, &dup),
+	KUNIT_EXPECT_EQ(test, luo_registry_add(r, buf, LUO_OUTGOING, &dup),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_OUTGOING), 1UL);
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_INCOMING), 1UL);
-	luo_session_remove(r, in);
-	luo_session_put(r, in);
-	luo_session_remove(r, out);
-	luo_session_put(r, out);
+	luo_registry_remove(r, in);
+	luo_registry_put(r, in);
+	luo_registry_remove(r, out);
+	luo_registry_put(r, out);
 }
 
 #define MANY 2000
 
 static void many_sessions_grow_table(struct kunit *test)
 {
-	struct luo_registry *r = test->priv;
+	struct luo_core *r = test->priv;
 	struct luo_session **s;
 	char buf[LUO_NAME_BUF];
 	int i;
@@ -123,9 +122,8 @@ static void many_sessions_grow_table(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	for (i = 0; i < MANY; i++) {
 		snprintf(buf, sizeof(buf), "session-%d", i);
-		KUNIT_ASSERT_EQ(test,
-				luo_session_create(r, buf, LUO_OUTGOING, &s[i]),
-				0);
+		KUNIT_ASSERT_EQ(
+			test, luo_registry_add(r, buf, LUO_OUTGOING, &s[i]), 0);
 	}
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_OUTGOING),
 			(unsigned long)MANY);
@@ -135,21 +133,21 @@ static void many_sessions_grow_table(struct kunit *test)
 		struct luo_session *f;
 
 		snprintf(buf, sizeof(buf), "session-%d", i);
-		f = luo_session_lookup(r, buf, LUO_OUTGOING);
+		f = luo_registry_lookup(r, buf, LUO_OUTGOING);
 		KUNIT_EXPECT_PTR_EQ(test, f, s[i]);
 		if (f)
-			luo_session_put(r, f);
+			luo_registry_put(r, f);
 	}
 	for (i = 0; i < MANY; i++) {
-		KUNIT_EXPECT_EQ(test, luo_session_remove(r, s[i]), 1);
-		luo_session_put(r, s[i]);
+		KUNIT_EXPECT_EQ(test, luo_registry_remove(r, s[i]), 1);
+		luo_registry_put(r, s[i]);
 	}
 	KUNIT_EXPECT_EQ(test, luo_registry_count(r, LUO_OUTGOING), 0UL);
 }
 
 /* Lookups racing with create/remove of the same names, on every CPU. */
 struct race_ctx {
-	struct luo_registry *r;
+	struct luo_core *r;
 	int errors;
 };
 
@@ -163,11 +161,11 @@ static int race_lookup_fn(void *data)
 		struct luo_session *f;
 
 		snprintf(buf, sizeof(buf), "race-%d", i++ % 8);
-		f = luo_session_lookup(ctx->r, buf, LUO_OUTGOING);
+		f = luo_registry_lookup(ctx->r, buf, LUO_OUTGOING);
 		if (f) {
 			if (strcmp(luo_session_name(f), buf))
 				ctx->errors++;
-			luo_session_put(ctx->r, f);
+			luo_registry_put(ctx->r, f);
 		}
 		cond_resched();
 	}
@@ -189,13 +187,13 @@ static void lookup_races_remove(struct kunit *test)
 		for (i = 0; i < 8; i++) {
 			snprintf(buf, sizeof(buf), "race-%d", i);
 			KUNIT_ASSERT_EQ(test,
-					luo_session_create(ctx.r, buf,
-							   LUO_OUTGOING, &s[i]),
+					luo_registry_add(ctx.r, buf,
+							 LUO_OUTGOING, &s[i]),
 					0);
 		}
 		for (i = 0; i < 8; i++) {
-			luo_session_remove(ctx.r, s[i]);
-			luo_session_put(ctx.r, s[i]);
+			luo_registry_remove(ctx.r, s[i]);
+			luo_registry_put(ctx.r, s[i]);
 		}
 	}
 	kthread_stop(t);

@@ -122,7 +122,7 @@ struct Counter {
 };
 Counter global_counter;
 CPP
-sed -i 's|luo/core/capi.o|luo/core/capi.o luo/core/global_ctor.o|' "$tmp/Kbuild"
+echo 'luo-y += luo/core/global_ctor.o' >> "$tmp/Kbuild"
 if ! "$tmp/scripts/build-module.sh" "$kdir" > "$VM_OUT/build-ctor.log" 2>&1 &&
 	grep -q 'global_ctor.cpp: has a global constructor' "$VM_OUT/build-ctor.log"; then
 	pass "build: a C++ global constructor fails the build, by name"

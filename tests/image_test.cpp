@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * image_test.cpp - host tests of serialization, decoding, finish and the
- * handover capacity (luo/core/image.cpp, capi.cpp), with fake files.
+ * image_test.cpp - host tests of the core's lifecycle (luo/core/lifecycle.cpp:
+ * every operation's rules, states, capacity, FINISH) and of serialization
+ * and decoding (image.cpp), through core.h with the fakes of
+ * fake_kernel.h.
  */
 #include <cerrno>
 #include <cstring>
@@ -13,118 +15,12 @@
 #include <luo/core.h>
 #include <luo/image.h>
 
+#include "fake_kernel.h"
 #include "host_shim.h"
 
 namespace {
 
-/* A fake preserved file: its data is a string. */
-struct FakeFile {
-	std::string data;
-	int freeze_err = 0;
-	int frozen = 0;
-	bool can_finish = true;
-	int finished = 0;
-	std::vector<std::string> *log = nullptr;
-	std::string name;
-};
-
-int fake_freeze(void *p)
-{
-	auto *f = static_cast<FakeFile *>(p);
-	if (f->log)
-		f->log->push_back("freeze " + f->name);
-	if (f->freeze_err)
-		return f->freeze_err;
-	f->frozen++;
-	return 0;
-}
-
-void fake_unfreeze(void *p)
-{
-	auto *f = static_cast<FakeFile *>(p);
-	if (f->log)
-		f->log->push_back("unfreeze " + f->name);
-	f->frozen--;
-}
-
-const char *fake_handler(void *)
-{
-	return "fake-v1";
-}
-
-unsigned long long fake_len(void *p)
-{
-	return static_cast<FakeFile *>(p)->data.size();
-}
-
-int fake_write(void *p, void *dst, unsigned long long len)
-{
-	memcpy(dst, static_cast<FakeFile *>(p)->data.data(), len);
-	return 0;
-}
-
-const luo_serialize_ops kOps = {fake_freeze, fake_unfreeze, fake_handler,
-				fake_len, fake_write};
-
-/* The decoder's handler check: "fake-v1" only; data "BAD..." refused. */
-int fake_check(const char *handler, const void *data, unsigned long long len)
-{
-	if (strcmp(handler, "fake-v1"))
-		return -ENOENT;
-	if (len >= 3 && !memcmp(data, "BAD", 3))
-		return -EINVAL;
-	return 0;
-}
-
-const luo_decode_ops kDecode = {fake_check};
-
-const luo_image_stamp kStamp = {7, 1700000000, 0};
-
-class ImageTest : public ::testing::Test {
-protected:
-	void SetUp() override { ASSERT_EQ(0, luo_registry_new(&r)); }
-	void TearDown() override
-	{
-		luo_discard_incoming(r);
-		for (luo_session *s : out) {
-			luo_session_remove(r, s);
-			luo_session_put(r, s);
-		}
-		luo_registry_free(r);
-	}
-	luo_session *session(const char *name)
-	{
-		char buf[64] = {};
-		strncpy(buf, name, 63);
-		luo_session *s = nullptr;
-		EXPECT_EQ(0, luo_session_create(r, buf, LUO_OUTGOING, &s));
-		out.push_back(s);
-		return s;
-	}
-	void add(luo_session *s, unsigned long long token, FakeFile *f)
-	{
-		luo_file_rec *rec;
-		luo_session_lock(s);
-		ASSERT_EQ(0, luo_file_add(s, token, &rec));
-		luo_file_set_priv(rec, f);
-		luo_session_unlock(s);
-	}
-	std::vector<unsigned char> serialize(int *err = nullptr)
-	{
-		std::vector<unsigned char> img(1 << 16);
-		unsigned long long used = 0;
-		int e = luo_serialize(r, &kOps, img.data(), img.size(), &kStamp,
-				      &used);
-		if (err)
-			*err = e;
-		else
-			EXPECT_EQ(0, e);
-		img.resize(e ? 0 : used);
-		return img;
-	}
-	luo_registry *r = nullptr;
-	std::vector<luo_session *> out;
-};
+using ImageTest = CoreTest;
 
 TEST_F(ImageTest, EmptyImageRoundTrips)
 {
@@ -134,16 +30,16 @@ TEST_F(ImageTest, EmptyImageRoundTrips)
 	EXPECT_EQ(0,
 		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
 	EXPECT_EQ(7u, info.generation);
-	EXPECT_EQ(kStamp.wall_time, info.wall_time);
+	EXPECT_EQ(kTestStamp.wall_time, info.wall_time);
 	EXPECT_EQ(img.size(), info.total_len);
-	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
-				     nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
 
 TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
 {
-	FakeFile a{"hello"}, b{""}, c{std::string(1000, 'z')};
+	FakeFile &a = fake("hello"), &b = fake(""),
+		 &c = fake(std::string(1000, 'z'));
 	luo_session *s1 = session("one");
 	session("empty");
 	luo_session *s3 = session("three");
@@ -156,45 +52,42 @@ TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
 				      luo_file_cost(5) + luo_file_cost(0) +
 				      luo_file_cost(1000));
 	EXPECT_EQ(1, a.frozen);
-	luo_unfreeze_all(r, &kOps);
+	luo_unfreeze_all(r);
 	EXPECT_EQ(0, a.frozen);
 
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
-				     nullptr, 0));
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
 	EXPECT_EQ(3u, luo_registry_count(r, LUO_INCOMING));
-	char name[64] = "one";
-	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
+	std::vector<std::string> want = {
+		"session out open 2 one",
+		"file 1 fake-v1 5 preserved",
+		"file 2 fake-v1 0 preserved",
+		"session out open 0 empty",
+		"session out open 1 three",
+		"file 18446744073709551615 fake-v1 1000 preserved",
+		"session in pending 2 one",
+		"file 1 fake-v1 5 pending",
+		"file 2 fake-v1 0 pending",
+		"session in pending 0 empty",
+		"session in pending 1 three",
+		"file 18446744073709551615 fake-v1 1000 pending",
+	};
+	EXPECT_EQ(want, listing());
+	luo_session *in = retrieve("one");
 	ASSERT_NE(nullptr, in);
-	luo_session_lock(in);
-	EXPECT_EQ(2u, luo_session_nfiles(in));
-	luo_file_rec *f = luo_file_find(in, 1);
-	ASSERT_NE(nullptr, f);
-	EXPECT_STREQ("fake-v1", luo_file_handler(f));
-	ASSERT_EQ(5u, luo_file_data_len(f));
-	EXPECT_EQ(0, memcmp("hello", luo_file_data(f), 5));
-	EXPECT_EQ(0, luo_file_retrieve_status(f));
-	EXPECT_EQ(0u, luo_file_data_len(luo_file_find(in, 2)));
-	luo_session_unlock(in);
-	luo_session_put(r, in);
-	strcpy(name, "three");
-	in = luo_session_lookup(r, name, LUO_INCOMING);
+	EXPECT_EQ("hello", retrieve_fd(in, 1));
+	EXPECT_EQ("", retrieve_fd(in, 2));
+	in = retrieve("three");
 	ASSERT_NE(nullptr, in);
-	luo_session_lock(in);
-	f = luo_file_find(in, 0xffffffffffffffffULL);
-	ASSERT_NE(nullptr, f);
-	EXPECT_EQ(std::string(1000, 'z'),
-		  std::string((const char *)luo_file_data(f), 1000));
-	luo_session_unlock(in);
-	luo_session_put(r, in);
+	EXPECT_EQ(std::string(1000, 'z'), retrieve_fd(in, ~0ULL));
 	/* A second decode while incoming sessions exist is refused. */
-	EXPECT_EQ(-EBUSY, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					  nullptr, 0));
+	EXPECT_EQ(-EBUSY,
+		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
 }
 
 TEST_F(ImageTest, FreezeFailureUnfreezesTheOthersNewestFirst)
 {
 	std::vector<std::string> log;
-	FakeFile a{"a"}, b{"b"}, c{"c"}, d{"d"};
+	FakeFile &a = fake("a"), &b = fake("b"), &c = fake("c"), &d = fake("d");
 	a.log = b.log = c.log = d.log = &log;
 	a.name = "a", b.name = "b", c.name = "c", d.name = "d";
 	c.freeze_err = -EIO;
@@ -211,28 +104,29 @@ TEST_F(ImageTest, FreezeFailureUnfreezesTheOthersNewestFirst)
 					 "unfreeze b", "unfreeze a"};
 	EXPECT_EQ(want, log);
 	EXPECT_EQ(0, a.frozen + b.frozen + d.frozen);
+	a.log = b.log = c.log = d.log = nullptr; /* TearDown outlives it */
 }
 
 TEST_F(ImageTest, NoDestinationOnlyFreezes)
 {
-	FakeFile a{"a"};
+	FakeFile &a = fake("a");
 	add(session("s"), 1, &a);
 	unsigned long long used = 99;
-	EXPECT_EQ(0, luo_serialize(r, &kOps, nullptr, 0, &kStamp, &used));
+	EXPECT_EQ(0, luo_serialize(r, nullptr, 0, &kTestStamp, &used));
 	EXPECT_EQ(0u, used);
 	EXPECT_EQ(1, a.frozen);
-	luo_unfreeze_all(r, &kOps);
+	luo_unfreeze_all(r);
 	EXPECT_EQ(0, a.frozen);
 }
 
 TEST_F(ImageTest, TooSmallDestinationLeavesNoValidHeader)
 {
-	FakeFile a{std::string(100, 'x')};
+	FakeFile &a = fake(std::string(100, 'x'));
 	add(session("s"), 1, &a);
 	std::vector<unsigned char> img(128, 0xAA);
 	unsigned long long used = 0;
-	EXPECT_EQ(-ENOSPC, luo_serialize(r, &kOps, img.data(), img.size(),
-					 &kStamp, &used));
+	EXPECT_EQ(-ENOSPC,
+		  luo_serialize(r, img.data(), img.size(), &kTestStamp, &used));
 	EXPECT_EQ(-ENOENT,
 		  luo_image_check(img.data(), img.size(), nullptr, nullptr, 0));
 	EXPECT_EQ(0, a.frozen);
@@ -241,34 +135,32 @@ TEST_F(ImageTest, TooSmallDestinationLeavesNoValidHeader)
 /* Every single flipped byte of an image is caught, and decodes nothing. */
 TEST_F(ImageTest, AnyCorruptionIsRejectedWhole)
 {
-	FakeFile a{"payload-1"}, b{"payload-22"};
+	FakeFile &a = fake("payload-1"), &b = fake("payload-22");
 	luo_session *s = session("victim");
 	add(s, 1, &a);
 	add(s, 2, &b);
 	auto img = serialize();
-	luo_unfreeze_all(r, &kOps);
+	luo_unfreeze_all(r);
 	for (size_t i = 0; i < img.size(); i++) {
 		auto bad = img;
 		bad[i] ^= 0x40;
 		char why[64] = "";
-		EXPECT_NE(0, luo_deserialize(r, bad.data(), bad.size(),
-					     &kDecode, why, sizeof(why)))
+		EXPECT_NE(0, luo_deserialize(r, bad.data(), bad.size(), why,
+					     sizeof(why)))
 			<< "byte " << i;
 		EXPECT_NE('\0', why[0]);
 		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 	}
 	/* Truncated. */
 	for (size_t len : {size_t(0), size_t(8), size_t(63), img.size() - 8})
-		EXPECT_NE(0, luo_deserialize(r, img.data(), len, &kDecode,
-					     nullptr, 0));
-	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
-				     nullptr, 0));
+		EXPECT_NE(0, luo_deserialize(r, img.data(), len, nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
 }
 
 /* An older, a future and a garbled ABI string: incompatible, whole. */
 TEST_F(ImageTest, IncompatibleAbiIsRejected)
 {
-	FakeFile a{"x"};
+	FakeFile &a = fake("x");
 	add(session("s"), 1, &a);
 	const auto good = serialize();
 	for (const char *abi : {"luo-image-1", "luo-image-3", "luo-image-20",
@@ -280,13 +172,12 @@ TEST_F(ImageTest, IncompatibleAbiIsRejected)
 		hdr->checksum = luo::image_checksum(img.data(), img.size());
 		char why[64];
 		EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(),
-						   &kDecode, why, sizeof(why)))
+						   why, sizeof(why)))
 			<< abi;
 		EXPECT_STREQ("incompatible image ABI version", why) << abi;
 		EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 	}
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
-				     nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
 
 /*
@@ -296,7 +187,7 @@ TEST_F(ImageTest, IncompatibleAbiIsRejected)
  */
 TEST_F(ImageTest, ImpossibleGenerationIsRejected)
 {
-	FakeFile a{"x"};
+	FakeFile &a = fake("x");
 	add(session("s"), 1, &a);
 	const auto good = serialize();
 	for (unsigned long long gen : {0ULL, ~0ULL, 1ULL, ~0ULL - 1}) {
@@ -305,8 +196,8 @@ TEST_F(ImageTest, ImpossibleGenerationIsRejected)
 		hdr->generation = gen;
 		hdr->checksum = luo::image_checksum(img.data(), img.size());
 		char why[64] = "";
-		int err = luo_deserialize(r, img.data(), img.size(), &kDecode,
-					  why, sizeof(why));
+		int err = luo_deserialize(r, img.data(), img.size(), why,
+					  sizeof(why));
 		if (gen == 0 || gen == ~0ULL) {
 			EXPECT_EQ(-EINVAL, err) << gen;
 			EXPECT_STREQ("impossible image generation", why) << gen;
@@ -326,64 +217,63 @@ TEST_F(ImageTest, FailedFreezeHeaderCarriesTheReason)
 	luo_image_info info = {};
 	char why[64];
 
-	luo_image_write_failed(img.data(), img.size(), &kStamp,
+	luo_image_write_failed(img.data(), img.size(), &kTestStamp,
 			       "in-flight operations did not drain in 10 ms");
 	EXPECT_EQ(-ECANCELED, luo_image_check(img.data(), img.size(), &info,
 					      why, sizeof(why)));
 	EXPECT_STREQ("in-flight operations did not drain in 10 ms",
 		     info.reason);
 	EXPECT_EQ(7u, info.generation);
-	EXPECT_EQ(kStamp.wall_time, info.wall_time);
+	EXPECT_EQ(kTestStamp.wall_time, info.wall_time);
 	/* Nothing to decode in it. */
-	EXPECT_EQ(-ECANCELED, luo_deserialize(r, img.data(), img.size(),
-					      &kDecode, nullptr, 0));
+	EXPECT_EQ(-ECANCELED,
+		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 	/* A reason too long for the header is cut, still NUL-terminated. */
-	luo_image_write_failed(img.data(), img.size(), &kStamp,
+	luo_image_write_failed(img.data(), img.size(), &kTestStamp,
 			       std::string(200, 'r').c_str());
 	EXPECT_EQ(-ECANCELED,
 		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
 	EXPECT_EQ(std::string(47, 'r'), info.reason);
 	/* No room for a header: nothing written. */
 	std::vector<unsigned char> tiny(64, 0);
-	luo_image_write_failed(tiny.data(), tiny.size(), &kStamp, "x");
+	luo_image_write_failed(tiny.data(), tiny.size(), &kTestStamp, "x");
 	EXPECT_EQ(std::vector<unsigned char>(64, 0), tiny);
 }
 
 /* Fields that must be zero are refused when they are not, whole. */
 TEST_F(ImageTest, NonZeroFlagsOrReservedAreRejected)
 {
-	FakeFile a{"x"};
+	FakeFile &a = fake("x");
 	add(session("s"), 1, &a);
 	auto good = serialize();
-	luo_unfreeze_all(r, &kOps);
+	luo_unfreeze_all(r);
 	auto img = good;
 	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->flags = 2;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
 	char why[64];
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("unknown image header flags", why);
 	/* The failed flag on an image with sessions is a lie. */
 	img = good;
 	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->flags = luo::kImageFailed;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	img = good;
 	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	auto *is = reinterpret_cast<luo::ImageSession *>(
 		img.data() + sizeof(luo::ImageHeader));
 	is->reserved = 1;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("bad session record", why);
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
-				     nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
 
 /*
@@ -393,12 +283,11 @@ TEST_F(ImageTest, NonZeroFlagsOrReservedAreRejected)
  */
 TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 {
-	std::vector<FakeFile> files(1000, FakeFile{""});
 	luo_session *s = session("many");
-	for (unsigned i = 0; i < files.size(); i++)
-		add(s, 1000 - i, &files[i]);
+	for (unsigned i = 0; i < 1000; i++)
+		add(s, 1000 - i, &fake());
 	auto good = serialize();
-	luo_unfreeze_all(r, &kOps);
+	luo_unfreeze_all(r);
 	const size_t first = sizeof(luo::ImageHeader) + luo::kSessionCost;
 	auto *f0 = reinterpret_cast<luo::ImageFile *>(good.data() + first);
 	ASSERT_EQ(1000u, f0->token);
@@ -412,8 +301,8 @@ TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
 	char why[64];
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("duplicate session name or token", why);
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 
@@ -423,18 +312,15 @@ TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 		img.data() + sizeof(luo::ImageHeader));
 	is->nfiles = 0xffffffffu;
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("bad session record", why);
 
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
-				     nullptr, 0));
-	luo_session *in = nullptr;
-	char name[64] = "many";
-	in = luo_session_lookup(r, name, LUO_INCOMING);
-	ASSERT_NE(nullptr, in);
-	EXPECT_EQ(1000u, luo_session_nfiles(in));
-	luo_session_put(r, in);
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
+	luo_counts n;
+	luo_core_counts(r, &n);
+	EXPECT_EQ(1u, n.sessions[LUO_INCOMING]);
+	EXPECT_EQ(1000u, n.files[LUO_INCOMING]);
 }
 
 /*
@@ -463,7 +349,7 @@ protected:
 		add(s, 2, &b);
 		session("second");
 		good = serialize();
-		luo_unfreeze_all(r, &kOps);
+		luo_unfreeze_all(r);
 	}
 	/* Reseal @img and expect it rejected whole, with a reason. */
 	void expect_rejected(std::vector<unsigned char> img, const char *what)
@@ -473,8 +359,8 @@ protected:
 			hdr->checksum =
 				luo::image_checksum(img.data(), hdr->total_len);
 		char why[64] = "";
-		EXPECT_NE(0, luo_deserialize(r, img.data(), img.size(),
-					     &kDecode, why, sizeof(why)))
+		EXPECT_NE(0, luo_deserialize(r, img.data(), img.size(), why,
+					     sizeof(why)))
 			<< what;
 		EXPECT_NE('\0', why[0]) << what;
 		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING)) << what;
@@ -494,7 +380,7 @@ protected:
 			expect_rejected(img, what.c_str());
 		}
 	}
-	FakeFile a{""}, b{""};
+	FakeFile a, b;
 	std::vector<unsigned char> good;
 };
 
@@ -523,8 +409,7 @@ TEST_F(CraftedImage, EveryLengthAndCountFieldThatLiesIsRejected)
 	lie<u64>(f2 + offsetof(ImageFile, data_len), b.data.size(),
 		 "file 2 data_len");
 	/* And the truth decodes. */
-	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), &kDecode,
-				     nullptr, 0));
+	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
 
 TEST_F(CraftedImage, TruncationAtEveryBoundaryIsRejected)
@@ -610,8 +495,7 @@ TEST_F(CraftedImage, UnknownHandlersAndRefusedDataAreRejectedWhole)
 		luo::ImageHeader *hdr =
 			reinterpret_cast<luo::ImageHeader *>(img.data());
 		hdr->checksum = luo::image_checksum(img.data(), img.size());
-		luo_deserialize(r, img.data(), img.size(), &kDecode, why,
-				sizeof(why));
+		luo_deserialize(r, img.data(), img.size(), why, sizeof(why));
 		EXPECT_STREQ("unknown file handler", why) << h;
 	}
 	auto img = good;
@@ -620,8 +504,8 @@ TEST_F(CraftedImage, UnknownHandlersAndRefusedDataAreRejectedWhole)
 	char why[64] = "";
 	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("bad handler data", why);
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
@@ -629,7 +513,7 @@ TEST_F(CraftedImage, UnknownHandlersAndRefusedDataAreRejectedWhole)
 /* A well-formed image with a duplicate name is refused, whole. */
 TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 {
-	FakeFile a{"x"};
+	FakeFile &a = fake("x");
 	add(session("dup"), 1, &a);
 	session("other");
 	auto img = serialize();
@@ -641,145 +525,291 @@ TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 	auto *hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
 	hdr->checksum = luo::image_checksum(img.data(), img.size());
 	char why[64];
-	EXPECT_EQ(-EINVAL, luo_deserialize(r, img.data(), img.size(), &kDecode,
-					   why, sizeof(why)));
+	EXPECT_EQ(-EINVAL,
+		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
 
-int can_finish_cb(luo_file_rec *f)
-{
-	return static_cast<FakeFile *>(luo_file_priv(f))->can_finish;
-}
+/* Make the outgoing sessions incoming through a round trip. */
+#define ROUND_TRIP()                                                           \
+	do {                                                                   \
+		keep_ = serialize();                                           \
+		luo_unfreeze_all(r);                                           \
+		ASSERT_EQ(0, luo_deserialize(r, keep_.data(), keep_.size(),    \
+					     nullptr, 0));                     \
+	} while (0)
 
-void finish_cb(luo_file_rec *f)
-{
-	static_cast<FakeFile *>(luo_file_priv(f))->finished++;
-}
+class LifecycleTest : public CoreTest {
+protected:
+	/* Incoming sessions point into their image: it outlives them. */
+	std::vector<unsigned char> keep_;
+	void TearDown() override
+	{
+		CoreTest::TearDown();
+		keep_.clear();
+	}
+};
 
-TEST_F(ImageTest, FinishIsAllOrNothing)
+TEST_F(LifecycleTest, FinishIsAllOrNothing)
 {
-	FakeFile a{"1"}, b{"2"};
 	luo_session *s = session("fin");
-	add(s, 1, &a);
-	add(s, 2, &b);
-	luo_finish_ops ops = {can_finish_cb, finish_cb};
+	add(s, 1, &fake("1"));
+	add(s, 2, &fake("2"));
+	add(s, 3, &fake("3 never retrieved"));
 	/* Outgoing sessions are never finished. */
-	luo_session_lock(s);
-	EXPECT_EQ(-EINVAL, luo_session_finish(s, &ops));
-	luo_session_unlock(s);
-	/* Make it incoming through a round trip. */
-	auto img = serialize();
-	luo_unfreeze_all(r, &kOps);
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
-				     nullptr, 0));
-	char name[64] = "fin";
-	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
+	EXPECT_EQ(-EINVAL, luo_finish(r, s));
+	ROUND_TRIP();
+	luo_session *in = retrieve("fin");
 	ASSERT_NE(nullptr, in);
-	luo_session_lock(in);
-	luo_file_set_priv(luo_file_find(in, 1), &a);
-	luo_file_set_priv(luo_file_find(in, 2), &b);
-	luo_session_unlock(in);
-	luo_session_put(r, in);
-	s = in;
-	b.can_finish = false;
-	luo_session_lock(s);
-	EXPECT_EQ(-EBUSY, luo_session_finish(s, &ops));
-	EXPECT_EQ(0, a.finished + b.finished);
-	EXPECT_EQ(2u, luo_session_nfiles(s));
-	EXPECT_FALSE(luo_session_finished(s));
-	b.can_finish = true;
-	EXPECT_EQ(0, luo_session_finish(s, &ops));
-	EXPECT_EQ(1, a.finished);
-	EXPECT_EQ(1, b.finished);
-	EXPECT_EQ(0u, luo_session_nfiles(s));
-	EXPECT_TRUE(luo_session_finished(s));
-	luo_session_unlock(s);
+	struct file *f1 = nullptr, *f2 = nullptr;
+	ASSERT_EQ(0, luo_retrieve_fd(r, in, 1, &f1));
+	ASSERT_EQ(0, luo_retrieve_fd(r, in, 2, &f2));
+	f2->can_finish = false;
+	EXPECT_EQ(-EBUSY, luo_finish(r, in));
+	EXPECT_EQ(0, f1->finished + f2->finished);
+	EXPECT_STREQ("retrieved", luo_session_state(in));
+	EXPECT_EQ("1", retrieve_fd(in, 1)); /* still there */
+	f2->can_finish = true;
+	EXPECT_EQ(0, luo_finish(r, in));
+	EXPECT_EQ(1, f1->finished);
+	EXPECT_EQ(1, f2->finished);
+	EXPECT_STREQ("finished", luo_session_state(in));
+	EXPECT_EQ("-2", retrieve_fd(in, 1)); /* the files are gone */
+	EXPECT_EQ(0, luo_finish(r, in));     /* again: nothing to do */
+	/* Ours are the last references: they die with their fput. */
+	fake::kKops.fput(f1);
+	fake::kKops.fput(f2);
+	close(in);
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
 }
 
-TEST_F(ImageTest, DiscardKeepsRetrievedSessions)
+/* Closing an incoming session is FINISH; one that cannot finish stays. */
+TEST_F(LifecycleTest, CloseOfAnIncomingSessionThatCannotFinishKeepsIt)
+{
+	add(session("stay"), 1, &fake("x"));
+	ROUND_TRIP();
+	luo_session *in = retrieve("stay");
+	struct file *f = nullptr;
+	ASSERT_EQ(0, luo_retrieve_fd(r, in, 1, &f));
+	f->can_finish = false;
+	int logged = host_shim_log_lines();
+	close(in);
+	EXPECT_EQ(logged + 1, host_shim_log_lines());
+	EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+	int err = 0;
+	EXPECT_EQ(nullptr, retrieve("stay", &err));
+	EXPECT_EQ(-EINVAL, err); /* retrieved once, never again */
+	/* The unload drops it, finishing its file. */
+	luo_discard_incoming(r);
+	EXPECT_EQ(1, f->finished);
+	fake::kKops.fput(f);
+}
+
+TEST_F(LifecycleTest, DiscardKeepsRetrievedSessions)
 {
 	session("a");
 	session("b");
-	auto img = serialize();
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
-				     nullptr, 0));
-	char name[64] = "a";
-	luo_session *in = luo_session_lookup(r, name, LUO_INCOMING);
+	ROUND_TRIP();
+	luo_session *in = retrieve("a");
 	ASSERT_NE(nullptr, in);
-	luo_session_lock(in);
-	luo_session_set_retrieved(in);
-	luo_session_unlock(in);
 	EXPECT_EQ(1u, luo_discard_unretrieved(r));
 	EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
 	EXPECT_EQ(0u, luo_discard_unretrieved(r));
-	luo_session_put(r, in);
+	int err = 0;
+	EXPECT_EQ(nullptr, retrieve("b", &err));
+	EXPECT_EQ(-ENOENT, err);
+}
+
+TEST_F(LifecycleTest, RetrieveSessionRules)
+{
+	luo_session *first = session("once");
+	ROUND_TRIP();
+	int err = 0;
+	char bad[LUO_NAME_BUF];
+	memset(bad, 'x', sizeof(bad));
+	struct file *f = nullptr;
+	EXPECT_EQ(-EINVAL, luo_retrieve_session(r, bad, &f));
+	EXPECT_EQ(nullptr, retrieve("nobody", &err));
+	EXPECT_EQ(-ENOENT, err);
+	luo_session *in = retrieve("once");
+	ASSERT_NE(nullptr, in);
+	EXPECT_EQ(nullptr, retrieve("once", &err));
+	EXPECT_EQ(-EINVAL, err);
+	/* An incoming session takes no file and is not outgoing. */
+	EXPECT_EQ(-EINVAL, luo_preserve_file(r, in, &fake("x"), 1));
+	/* An outgoing session of the same name is another session. */
+	close(first);
+	luo_session *out = session("once");
+	EXPECT_NE(out, in);
+	EXPECT_EQ("-22", retrieve_fd(out, 1));
+}
+
+/*
+ * RETRIEVE_FD keeps its first success and a verdict on the data, for
+ * good; a transient failure (no memory) records nothing.
+ */
+TEST_F(LifecycleTest, RetrieveFailureIsPermanentAndTransientIsNot)
+{
+	luo_session *s = session("perm");
+	add(s, 1, &fake("FAIL: the handler refuses this"));
+	add(s, 2, &fake("NOMEM, then fine"));
+	add(s, 3, &fake("good"));
+	ROUND_TRIP();
+	close(s);
+	luo_session *in = retrieve("perm");
+	EXPECT_EQ("-5", retrieve_fd(in, 1));
+	EXPECT_EQ("-5", retrieve_fd(in, 1));
+	fake::retrieve_nomem = 2;
+	EXPECT_EQ("-12", retrieve_fd(in, 2));
+	EXPECT_EQ("-12", retrieve_fd(in, 2));
+	EXPECT_EQ("NOMEM, then fine", retrieve_fd(in, 2));
+	EXPECT_EQ("good", retrieve_fd(in, 3));
+	EXPECT_EQ("-2", retrieve_fd(in, 4));
+	/* The same file every time, one reference per call. */
+	struct file *a = nullptr, *b = nullptr;
+	ASSERT_EQ(0, luo_retrieve_fd(r, in, 3, &a));
+	ASSERT_EQ(0, luo_retrieve_fd(r, in, 3, &b));
+	EXPECT_EQ(a, b);
+	EXPECT_EQ(3, a->refs); /* the core's and ours */
+	fake::kKops.fput(a);
+	fake::kKops.fput(b);
+	std::vector<std::string> want = {
+		"session in retrieved 3 perm",
+		"file 1 fake-v1 30 failed:5",
+		"file 2 fake-v1 16 retrieved",
+		"file 3 fake-v1 4 retrieved",
+	};
+	EXPECT_EQ(want, listing());
+	EXPECT_EQ(0, luo_finish(r, in));
+}
+
+/*
+ * PRESERVE_FD checks in its documented order, and a failure at any step
+ * leaves nothing behind: no record, no reference, no capacity, no claim.
+ */
+TEST_F(LifecycleTest, PreserveChecksInOrderAndUndoesEveryStep)
+{
+	luo_session *s = session("p");
+	FakeFile &a = fake("a");
+	add(s, 1, &a);
+	EXPECT_EQ(2, a.refs);
+	EXPECT_EQ(-EEXIST, luo_preserve_file(r, s, nullptr, 1));
+	EXPECT_EQ(-EBADF, luo_preserve_file(r, s, nullptr, 2));
+	FakeFile &refused = fake("no handler");
+	refused.refuse = true;
+	add(s, 2, &refused, -ENOENT);
+	add(s, 2, &a, -EBUSY); /* preserved once, in any session */
+	add(session("q"), 1, &a, -EBUSY);
+	const unsigned long long reserved = luo_registry_reserved(r);
+	FakeFile &b = fake("b");
+	b.preserve_err = -EOPNOTSUPP;
+	add(s, 2, &b, -EOPNOTSUPP);
+	b.preserve_err = 0;
+	b.populate_err = -ENOMEM;
+	add(s, 2, &b, -ENOMEM);
+	EXPECT_EQ(0, b.preserved);
+	EXPECT_EQ(1, b.refs);
+	EXPECT_EQ(reserved, luo_registry_reserved(r));
+	/* The capacity is checked after preserve, before populate. */
+	luo_core_set_capacity(r, reserved + luo_file_cost(1) - 1);
+	b.populate_err = 0;
+	add(s, 2, &b, -ENOSPC);
+	EXPECT_EQ(0, b.preserved);
+	luo_core_set_capacity(r, reserved + luo_file_cost(1));
+	add(s, 2, &b);
+	EXPECT_EQ(reserved + luo_file_cost(1), luo_registry_reserved(r));
+	/* Faults: each allocation failing leaves the state as it was. */
+	FakeFile &c = fake("c");
+	luo_core_set_capacity(r, ~0ULL);
+	host_shim_fail_nth_alloc(1);
+	add(s, 3, &c, -ENOMEM);
+	EXPECT_EQ(1, c.refs);
+	add(s, 3, &c);
+	std::vector<std::string> want = {
+		"session out open 3 p",	      "file 1 fake-v1 1 preserved",
+		"file 2 fake-v1 1 preserved", "file 3 fake-v1 1 preserved",
+		"session out open 0 q",
+	};
+	EXPECT_EQ(want, listing());
+}
+
+/* Closing an outgoing session unpreserves newest first, gives all back. */
+TEST_F(LifecycleTest, CloseOfAnOutgoingSessionUnpreservesNewestFirst)
+{
+	std::vector<std::string> log;
+	luo_session *s = session("c");
+	FakeFile &a = fake("a"), &b = fake("b");
+	a.log = b.log = &log;
+	a.name = "a", b.name = "b";
+	add(s, 1, &a);
+	add(s, 2, &b);
+	close(s);
+	EXPECT_EQ((std::vector<std::string>{"unpreserve b", "unpreserve a"}),
+		  log);
+	EXPECT_EQ(0u, luo_registry_reserved(r));
+	EXPECT_EQ(1, a.refs);
+	EXPECT_EQ(1, b.refs);
+	a.log = b.log = nullptr; /* TearDown outlives it */
+	/* The files can be preserved again, the name used again. */
+	add(session("c"), 1, &a);
+}
+
+TEST_F(LifecycleTest, CreateSessionRulesAndCapacity)
+{
+	char bad[LUO_NAME_BUF] = {};
+	struct file *f = nullptr;
+	EXPECT_EQ(-EINVAL, luo_create_session(r, bad, &f));
+	session("x");
+	char x[LUO_NAME_BUF] = "x";
+	EXPECT_EQ(-EEXIST, luo_create_session(r, x, &f));
+	luo_core_set_capacity(r, 2 * luo_session_cost());
+	session("y");
+	char z[LUO_NAME_BUF] = "z";
+	EXPECT_EQ(-ENOSPC, luo_create_session(r, z, &f));
+	EXPECT_EQ(2u, luo_registry_count(r, LUO_OUTGOING));
+	/* No memory: nothing listed, nothing reserved. */
+	luo_core_set_capacity(r, ~0ULL);
+	host_shim_fail_nth_alloc(1);
+	EXPECT_EQ(-ENOMEM, luo_create_session(r, z, &f));
+	EXPECT_EQ(2u, luo_registry_count(r, LUO_OUTGOING));
+	EXPECT_EQ(2 * luo_session_cost(), luo_registry_reserved(r));
+}
+
+TEST_F(LifecycleTest, PreserveFdLooksTheDescriptorUp)
+{
+	luo_session *s = session("fd");
+	FakeFile &a = fake("by descriptor");
+	fake::fds[5] = &a;
+	EXPECT_EQ(-EBADF, luo_preserve_fd(r, s, 6, 1));
+	EXPECT_EQ(0, luo_preserve_fd(r, s, 5, 1));
+	EXPECT_EQ(2, a.refs); /* fget's reference went back; luo keeps one */
+	fake::fds.clear();
+}
+
+/* The states of the listing through a freeze and its thaw. */
+TEST_F(LifecycleTest, FreezeAndThawShowInTheStates)
+{
+	add(session("st"), 1, &fake("x"));
+	std::vector<unsigned char> img(1 << 12);
+	unsigned long long used;
+	ASSERT_EQ(0,
+		  luo_serialize(r, img.data(), img.size(), &kTestStamp, &used));
+	EXPECT_EQ((std::vector<std::string>{"session out frozen 1 st",
+					    "file 1 fake-v1 1 frozen"}),
+		  listing());
+	luo_unfreeze_all(r);
+	EXPECT_EQ((std::vector<std::string>{"session out open 1 st",
+					    "file 1 fake-v1 1 preserved"}),
+		  listing());
 }
 
 TEST_F(ImageTest, TokensAreUniquePerSession)
 {
 	luo_session *s = session("tok");
 	luo_session *t = session("tok2");
-	luo_file_rec *rec;
-	luo_session_lock(s);
-	EXPECT_EQ(0, luo_file_add(s, 5, &rec));
-	EXPECT_EQ(-EEXIST, luo_file_add(s, 5, &rec));
-	luo_session_unlock(s);
-	luo_session_lock(t);
-	EXPECT_EQ(0, luo_file_add(t, 5, &rec));
-	luo_session_unlock(t);
-}
-
-TEST(Capacity, ReserveIsENOSPCBeyondTheCapacity)
-{
-	luo_registry *r;
-	ASSERT_EQ(0, luo_registry_new(&r));
-	luo_registry_set_capacity(r, 100);
-	EXPECT_EQ(0, luo_registry_reserve(r, 60));
-	EXPECT_EQ(-ENOSPC, luo_registry_reserve(r, 41));
-	EXPECT_EQ(0, luo_registry_reserve(r, 40));
-	EXPECT_EQ(100u, luo_registry_reserved(r));
-	EXPECT_EQ(-ENOSPC, luo_registry_reserve(r, ~0ULL));
-	luo_registry_release(r, 100);
-	EXPECT_EQ(0u, luo_registry_reserved(r));
-	luo_registry_free(r);
+	add(s, 5, &fake("a"));
+	add(s, 5, &fake("b"), -EEXIST);
+	add(t, 5, &fake("c"));
 }
 
 } // namespace
-
-/* The listing's walk: creation order, one direction, files in order. */
-TEST_F(ImageTest, VisitWalksSessionsAndFilesInOrder)
-{
-	FakeFile f1, f2, f3;
-	luo_session *a = session("a");
-	luo_session *b = session("b");
-	add(a, 3, &f1);
-	add(a, 1, &f2);
-	add(b, 2, &f3);
-	auto img = serialize();
-	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), &kDecode,
-				     nullptr, 0));
-
-	struct Walk {
-		std::string seen;
-		int stop_after;
-	} w{"", 99};
-	auto fn = [](luo_session *s, void *arg) -> int {
-		auto *w = static_cast<Walk *>(arg);
-		w->seen += luo_session_name(s);
-		luo_session_lock(s);
-		for (luo_file_rec *f = luo_file_first(s); f;
-		     f = luo_file_next(f))
-			w->seen += std::to_string(luo_file_token(f));
-		luo_session_unlock(s);
-		w->seen += ";";
-		return --w->stop_after == 0;
-	};
-	luo_registry_visit(r, LUO_OUTGOING, fn, &w);
-	EXPECT_EQ(w.seen, "a31;b2;");
-	w = {"", 99};
-	luo_registry_visit(r, LUO_INCOMING, fn, &w);
-	EXPECT_EQ(w.seen, "a31;b2;");
-	w = {"", 1};
-	luo_registry_visit(r, LUO_OUTGOING, fn, &w);
-	EXPECT_EQ(w.seen, "a31;");
-}

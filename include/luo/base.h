@@ -50,7 +50,9 @@ static_assert(sizeof(u64) == 8 && sizeof(size_t) == 8, "64-bit only");
 enum Errno : int {
 	kEPERM = 1,
 	kENOENT = 2,
+	kEINTR = 4,
 	kEBADF = 9,
+	kEAGAIN = 11,
 	kENOMEM = 12,
 	kEFAULT = 14,
 	kEBUSY = 16,
@@ -183,16 +185,20 @@ private:
 	luo_mutex *m_ = nullptr;
 };
 
-/* Scoped lock: Guard g{mutex}; (Zircon's Guard<Mutex>). */
-class Guard {
+/*
+ * Scoped lock: Guard g{lock}; for anything with lock() and unlock() (a
+ * Mutex, a Session), as Zircon's Guard<Mutex>: no early return can forget
+ * the unlock.
+ */
+template <typename L> class Guard {
 public:
-	explicit Guard(Mutex &m) : m_(m) { m_.lock(); }
-	~Guard() { m_.unlock(); }
+	explicit Guard(L &l) : l_(l) { l_.lock(); }
+	~Guard() { l_.unlock(); }
 	Guard(const Guard &) = delete;
 	Guard &operator=(const Guard &) = delete;
 
 private:
-	Mutex &m_;
+	L &l_;
 };
 
 /* Small string helpers; the kernel's are not reachable from here. */

@@ -2,9 +2,19 @@
 /*
  * core.h - the C++ core as the C layer (and KUnit) sees it.
  *
- * Plain C with opaque handles; implemented in luo/core/capi.cpp on top of
- * the C++ classes.  Errors are 0 or -errno, as everywhere in the kernel.
- * Includes nothing, so it can be included after any kernel header.
+ * Plain C with opaque handles; implemented in luo/core/ on top of the C++
+ * classes.  Errors are 0 or -errno, as everywhere in the kernel.  Includes
+ * nothing, so it can be included after any kernel header.
+ *
+ * The core owns luo's logic: sessions and files with their states, the
+ * rules of every operation (which errno, in which order, what is undone
+ * when a step fails), capacity, FINISH's all-or-nothing, serialization
+ * and the validating decoder.  What needs the kernel (file references,
+ * anon inodes, the handlers' page work) it reaches through the two
+ * tables the C layer gives luo_core_new(): struct luo_kernel_ops and the
+ * file handlers.  Each operation's function below is named after its
+ * ioctl, and is called with the serialize rwsem held for reading (the
+ * C layer's luo_mutation_begin()); the lock order is in luo/kernel/luo.h.
  */
 #ifndef LUO_CORE_H
 #define LUO_CORE_H
@@ -16,7 +26,8 @@ extern "C" {
 /* Length of a session name buffer in the UAPI: 1..63 bytes and a NUL. */
 #define LUO_NAME_BUF 64
 
-struct luo_registry;
+struct file; /* the kernel's; the core only passes it around */
+struct luo_core;
 struct luo_session;
 
 /**
@@ -29,108 +40,232 @@ enum luo_dir {
 	LUO_INCOMING = 1,
 };
 
+/* ---- what the C layer provides ---------------------------------------- */
+
+struct luo_file_handler;
+
 /**
- * luo_registry_new() - allocate an empty session registry.
+ * struct luo_file - a file luo holds, as its handler sees it.
+ * @file: luo's own reference to the kernel file.
+ * @hpriv: the handler's state.
+ * @reserve: handler data bytes reserved in the handover (set by
+ *	@preserve).
+ * @h: its handler.
+ *
+ * Part of the core's record of the file: one object per preserved or
+ * retrieved file, owned by its session.
+ */
+struct luo_file {
+	struct file *file;
+	void *hpriv;
+	unsigned long long reserve;
+	const struct luo_file_handler *h;
+};
+
+/**
+ * struct luo_file_handler - one kind of file luo can preserve.
+ * @name: stored in the image to find the handler again ("memfd-v1").
+ * @can_preserve: quick check whether @file is of this kind.
+ * @preserve: take over the file for preservation; set @lf->reserve to
+ *	the handler data bytes it will write.  Must not allocate in
+ *	proportion to the file: the capacity is reserved only after it
+ *	returns.  May fail with -errno.
+ * @populate: after the capacity was reserved, whatever the freeze will
+ *	need of the file (e.g. bring its pages in).  NULL: nothing.  May
+ *	fail with -errno; then @unpreserve undoes @preserve.
+ * @unpreserve: undo @preserve (the session was closed).
+ * @freeze: capture the last state at serialization; may refuse.  NULL:
+ *	nothing to capture.
+ * @unfreeze: undo @freeze.  NULL: nothing.
+ * @data_len: bytes of handler data (the core writes at most
+ *	@lf->reserve).
+ * @write_data: write them; must not allocate.
+ * @check: is this handler data well formed (0, else -EINVAL or
+ *	-EOPNOTSUPP)?  Called for every file of an incoming image before
+ *	any session is created, so that a bad file rejects the image whole;
+ *	must not allocate.  NULL: any data.  @retrieve may then trust what
+ *	it checked.
+ * @retrieve: rebuild a file from handler data into @out.  -ENOMEM,
+ *	-ENOSPC, -EINTR and -EAGAIN say "not now" (the caller may try
+ *	again); any other error is a verdict on the data, kept for good.
+ * @can_finish: may this (retrieved) file be finished now?  NULL: yes.
+ * @finish: drop what the retrieved file still holds; NULL: nothing.
+ */
+struct luo_file_handler {
+	const char *name;
+	bool (*can_preserve)(struct file *file);
+	int (*preserve)(struct luo_file *lf);
+	int (*populate)(struct luo_file *lf);
+	void (*unpreserve)(struct luo_file *lf);
+	int (*freeze)(struct luo_file *lf);
+	void (*unfreeze)(struct luo_file *lf);
+	unsigned long long (*data_len)(struct luo_file *lf);
+	int (*write_data)(struct luo_file *lf, void *dst,
+			  unsigned long long len);
+	int (*check)(const void *data, unsigned long long len);
+	int (*retrieve)(const void *data, unsigned long long len,
+			struct file **out);
+	bool (*can_finish)(struct luo_file *lf);
+	void (*finish)(struct luo_file *lf);
+};
+
+/**
+ * struct luo_kernel_ops - the kernel services the core's operations use.
+ * @fget: the file of a descriptor of the calling task, referenced, or
+ *	NULL for a bad descriptor.
+ * @get_file: take another reference to @file.
+ * @fput: drop a reference.
+ * @file_key: what identifies @file's contents (its inode): a file is
+ *	preserved at most once, in any session.
+ * @session_file: the file a session is handed out as (an anon inode
+ *	holding the caller's reference to @s), or -errno.
+ */
+struct luo_kernel_ops {
+	struct file *(*fget)(int fd);
+	void (*get_file)(struct file *file);
+	void (*fput)(struct file *file);
+	const void *(*file_key)(struct file *file);
+	int (*session_file)(struct luo_session *s, struct file **out);
+};
+
+/**
+ * luo_core_new() - allocate an empty core.
+ * @kops: the kernel services (NULL for a core that only holds sessions:
+ *	the registry tests).
+ * @handlers: the file handlers, looked up in this order.
+ * @nhandlers: how many.
  * @out: where to store it.
+ *
+ * The capacity is unlimited until luo_core_set_capacity().
  *
  * Return: 0 or -ENOMEM.
  */
-int luo_registry_new(struct luo_registry **out);
+int luo_core_new(const struct luo_kernel_ops *kops,
+		 const struct luo_file_handler *const *handlers,
+		 unsigned int nhandlers, struct luo_core **out);
 
 /**
- * luo_registry_free() - free a registry whose sessions are all gone.
- * @r: the registry, or NULL.
+ * luo_core_free() - free a core whose sessions are all gone.
+ * @c: the core, or NULL.
  */
-void luo_registry_free(struct luo_registry *r);
+void luo_core_free(struct luo_core *c);
 
 /**
- * luo_registry_count() - number of listed sessions in one direction.
- * @r: the registry.
- * @dir: the direction.
+ * luo_core_set_capacity() - bytes of handover image sessions may reserve.
+ * @c: the core.
+ * @bytes: the capacity, not counting the image header.
  *
- * Return: the count.
+ * Every session and file reserves what its record will take when it is
+ * created, so that running out of room is ENOSPC at the ioctl and never
+ * a failure at the freeze.
  */
-unsigned long luo_registry_count(struct luo_registry *r, enum luo_dir dir);
+void luo_core_set_capacity(struct luo_core *c, unsigned long long bytes);
+
+/* ---- the operations, one per ioctl ------------------------------------ */
 
 /**
- * luo_registry_visit() - call @fn for each listed session of @dir.
- * @r: the registry.
- * @dir: the direction.
- * @fn: the visitor; returns nonzero to stop.
- * @arg: passed to @fn.
+ * luo_create_session() - CREATE_SESSION: a new outgoing session.
+ * @c: the core.
+ * @name: LUO_NAME_BUF bytes from userspace.
+ * @out: the session file, holding the session.
  *
- * Sessions are visited in creation order with the table mutex held, so
- * that none can go away meanwhile.  @fn may take the session mutex (it
- * nests inside the table mutex) but must not call back into the registry.
+ * Return: 0, -EINVAL (bad name), -EEXIST (an outgoing session has it),
+ * -ENOSPC (no room in the handover), -ENOMEM, or session_file()'s error;
+ * on failure nothing changed.
  */
-void luo_registry_visit(struct luo_registry *r, enum luo_dir dir,
-			int (*fn)(struct luo_session *s, void *arg), void *arg);
+int luo_create_session(struct luo_core *c, const char *name, struct file **out);
 
 /**
- * luo_registry_buckets() - current size of the name hash table.
- * @r: the registry.
+ * luo_retrieve_session() - RETRIEVE_SESSION: hand out an incoming session.
+ * @c: the core.
+ * @name: LUO_NAME_BUF bytes from userspace.
+ * @out: the session file, holding the session.
  *
- * Return: number of buckets (a power of two); for tests and status.
- */
-unsigned int luo_registry_buckets(struct luo_registry *r);
-
-/**
- * luo_name_check() - validate a session name buffer.
- * @name: LUO_NAME_BUF bytes.
+ * Once only: pending -> retrieved, decided under the session mutex, which
+ * the discard takes too.
  *
- * Return: the name's length (1..63), or -EINVAL if no NUL ends a
- * non-empty name within the buffer.
+ * Return: 0, -EINVAL (bad name; already retrieved), -ENOENT (no such
+ * session, or discarded), or session_file()'s error (still pending).
  */
-int luo_name_check(const char *name);
+int luo_retrieve_session(struct luo_core *c, const char *name,
+			 struct file **out);
 
 /**
- * luo_session_create() - list a new session.
- * @r: the registry.
- * @name: LUO_NAME_BUF bytes holding the name.
- * @dir: its direction.
- * @out: the session, holding one reference for the caller.
+ * luo_close_session() - the release of a session file.
+ * @c: the core.
+ * @s: the session; its file's reference is dropped.
  *
- * Return: 0, -EINVAL (bad name), -EEXIST (name listed in @dir), -ENOMEM.
+ * Outgoing: every file is unpreserved, newest first, its capacity given
+ * back, and the session removed.  Incoming: an implicit FINISH; if a file
+ * cannot finish, the session stays (retrieved, never to be handed out
+ * again) until the module is unloaded.  Cannot fail.
  */
-int luo_session_create(struct luo_registry *r, const char *name,
-		       enum luo_dir dir, struct luo_session **out);
+void luo_close_session(struct luo_core *c, struct luo_session *s);
 
 /**
- * luo_session_lookup() - find a listed session by name and reference it.
- * @r: the registry.
- * @name: LUO_NAME_BUF bytes holding the name.
- * @dir: the direction to search.
- *
- * Return: the session (put it when done) or NULL.
- */
-struct luo_session *luo_session_lookup(struct luo_registry *r, const char *name,
-				       enum luo_dir dir);
-
-/**
- * luo_session_get() - take another reference.
- * @r: the registry.
- * @s: a session the caller holds a reference on.
- */
-void luo_session_get(struct luo_registry *r, struct luo_session *s);
-
-/**
- * luo_session_put() - drop a reference; the last one frees the session.
- * @r: the registry.
+ * luo_preserve_fd() - PRESERVE_FD: give a file to an outgoing session.
+ * @c: the core.
  * @s: the session.
- */
-void luo_session_put(struct luo_registry *r, struct luo_session *s);
-
-/**
- * luo_session_remove() - unlist a session and drop the registry's reference.
- * @r: the registry.
- * @s: a session the caller holds a reference on.
+ * @fd: the caller's descriptor.
+ * @token: the caller's name for the file, unique in @s.
  *
- * Return: 1 if this call unlisted it, 0 if it was already unlisted.
+ * Return: as luo_preserve_file().
  */
-int luo_session_remove(struct luo_registry *r, struct luo_session *s);
+int luo_preserve_fd(struct luo_core *c, struct luo_session *s, int fd,
+		    unsigned long long token);
 
 /**
- * luo_session_name() - the session's NUL-terminated name.
+ * luo_preserve_file() - PRESERVE_FD of a file the caller holds.
+ * @c: the core.
+ * @s: the session.
+ * @file: the file (luo takes its own reference), or NULL for a bad
+ *	descriptor.
+ * @token: the caller's name for the file.
+ *
+ * Checked in this order: the token (-EEXIST), the descriptor (-EBADF),
+ * a handler for the file (-ENOENT), the file not preserved anywhere yet
+ * (-EBUSY), the handler's preserve (-EOPNOTSUPP, ...), room in the
+ * handover (-ENOSPC), the handler's populate; -ENOMEM; -EINVAL for an
+ * incoming session.  On failure nothing changed.
+ *
+ * Return: 0 or -errno.
+ */
+int luo_preserve_file(struct luo_core *c, struct luo_session *s,
+		      struct file *file, unsigned long long token);
+
+/**
+ * luo_retrieve_fd() - RETRIEVE_FD: the file of @token in an incoming
+ * session.
+ * @c: the core.
+ * @s: the session.
+ * @token: the token.
+ * @out: a new reference to the file.
+ *
+ * The first success is kept and every later call returns the same file;
+ * a failure that judges the data is kept too, and returned for good; a
+ * transient one (-ENOMEM, -ENOSPC, -EINTR, -EAGAIN) records nothing.
+ *
+ * Return: 0, -ENOENT (unknown token), -EINVAL (outgoing session), a
+ * transient error, or the permanent one.
+ */
+int luo_retrieve_fd(struct luo_core *c, struct luo_session *s,
+		    unsigned long long token, struct file **out);
+
+/**
+ * luo_finish() - FINISH: release every file of an incoming session.
+ * @c: the core.
+ * @s: the session.
+ *
+ * All or nothing: if any retrieved file cannot finish, nothing changes.
+ * Otherwise every file is finished, newest first (files never retrieved
+ * just die with the image) and the session is finished; again is a no-op.
+ *
+ * Return: 0, -EBUSY, or -EINVAL for an outgoing session.
+ */
+int luo_finish(struct luo_core *c, struct luo_session *s);
+
+/**
+ * luo_session_name() - GET_NAME: the session's NUL-terminated name.
  * @s: the session.
  *
  * Return: the name, valid while a reference is held.
@@ -145,158 +280,201 @@ const char *luo_session_name(const struct luo_session *s);
  */
 enum luo_dir luo_session_dir(const struct luo_session *s);
 
-/* ---- handover capacity ------------------------------------------------ */
+/**
+ * luo_discard_unretrieved() - the sysfs discard: drop the incoming
+ * sessions nobody retrieved.
+ * @c: the core.
+ *
+ * Each candidate is decided under its session mutex, which
+ * luo_retrieve_session() also holds: a session is either retrieved (and
+ * kept) or discarded (and a retrieval that found it is -ENOENT), never
+ * both.
+ *
+ * Return: how many were removed.
+ */
+unsigned long luo_discard_unretrieved(struct luo_core *c);
 
 /**
- * luo_registry_set_capacity() - bytes of handover image sessions may use.
- * @r: the registry.
- * @bytes: the capacity.
+ * luo_discard_incoming() - remove every incoming session.
+ * @c: the core.
+ *
+ * For a failed load and the unload, when no session file is open: files
+ * still retrieved (of a session that could not finish on close) are
+ * finished and released; files never retrieved die with the image.
  */
-void luo_registry_set_capacity(struct luo_registry *r,
-			       unsigned long long bytes);
+void luo_discard_incoming(struct luo_core *c);
+
+/* ---- status and listing ----------------------------------------------- */
+
+/**
+ * struct luo_counts - what the status file shows of the core.
+ * @sessions: listed sessions, by direction.
+ * @files: their files, by direction.
+ * @reserved: handover bytes reserved, the header not counted.
+ */
+struct luo_counts {
+	unsigned long sessions[2];
+	unsigned long long files[2];
+	unsigned long long reserved;
+};
+
+/**
+ * luo_core_counts() - the counts of the status file.
+ * @c: the core.
+ * @out: filled in.
+ */
+void luo_core_counts(struct luo_core *c, struct luo_counts *out);
+
+/**
+ * luo_registry_count() - number of listed sessions in one direction.
+ * @c: the core.
+ * @dir: the direction.
+ *
+ * Return: the count.
+ */
+unsigned long luo_registry_count(struct luo_core *c, enum luo_dir dir);
+
+/**
+ * struct luo_session_view - one session line of the listing.
+ * @name: its name.
+ * @dir: its direction.
+ * @state: "open", "frozen", "pending", "retrieved" or "finished".
+ * @nfiles: its files.
+ */
+struct luo_session_view {
+	const char *name;
+	enum luo_dir dir;
+	const char *state;
+	unsigned int nfiles;
+};
+
+/**
+ * struct luo_file_view - one file line of the listing.
+ * @token: its token.
+ * @handler: its handler's name.
+ * @bytes: what it takes (or took) in the handover image.
+ * @state: "preserved", "frozen", "pending", "retrieved" or "failed".
+ * @error: for "failed", the errno (positive).
+ */
+struct luo_file_view {
+	unsigned long long token;
+	const char *handler;
+	unsigned long long bytes;
+	const char *state;
+	int error;
+};
+
+/**
+ * struct luo_listing_ops - how luo_core_list() hands out each line.
+ * @session: a session; its files follow.
+ * @file: a file of the last session.
+ */
+struct luo_listing_ops {
+	void (*session)(void *arg, const struct luo_session_view *v);
+	void (*file)(void *arg, const struct luo_file_view *v);
+};
+
+/**
+ * luo_core_list() - walk every listed session and its files.
+ * @c: the core.
+ * @ops: called for each line, with the table and the session mutex held:
+ *	they must not call back into the core.
+ * @arg: passed to @ops.
+ *
+ * Outgoing sessions, then incoming ones, each in creation order, their
+ * files in preservation order.  Takes no part in the serialize rwsem: the
+ * listing works after the freeze.
+ */
+void luo_core_list(struct luo_core *c, const struct luo_listing_ops *ops,
+		   void *arg);
+
+/* ---- the registry beneath, for its tests ------------------------------ */
+
+/**
+ * luo_registry_buckets() - current size of the name hash table.
+ * @c: the core.
+ *
+ * Return: number of buckets (a power of two).
+ */
+unsigned int luo_registry_buckets(struct luo_core *c);
+
+/**
+ * luo_name_check() - validate a session name buffer.
+ * @name: LUO_NAME_BUF bytes.
+ *
+ * Return: the name's length (1..63), or -EINVAL if no NUL ends a
+ * non-empty name within the buffer.
+ */
+int luo_name_check(const char *name);
+
+/**
+ * luo_registry_add() - list a new, empty session, without the rules of
+ * luo_create_session() (no capacity, no file).
+ * @c: the core.
+ * @name: LUO_NAME_BUF bytes holding the name.
+ * @dir: its direction.
+ * @out: the session, holding one reference for the caller.
+ *
+ * Return: 0, -EINVAL (bad name), -EEXIST (name listed in @dir), -ENOMEM.
+ */
+int luo_registry_add(struct luo_core *c, const char *name, enum luo_dir dir,
+		     struct luo_session **out);
+
+/**
+ * luo_registry_lookup() - find a listed session by name and reference it.
+ * @c: the core.
+ * @name: LUO_NAME_BUF bytes holding the name.
+ * @dir: the direction to search.
+ *
+ * Return: the session (luo_registry_put() it when done) or NULL.
+ */
+struct luo_session *luo_registry_lookup(struct luo_core *c, const char *name,
+					enum luo_dir dir);
+
+/**
+ * luo_registry_put() - drop a reference; the last one frees the session.
+ * @c: the core.
+ * @s: the session.
+ */
+void luo_registry_put(struct luo_core *c, struct luo_session *s);
+
+/**
+ * luo_registry_remove() - unlist a session and drop the registry's
+ * reference.
+ * @c: the core.
+ * @s: a session the caller holds a reference on.
+ *
+ * Return: 1 if this call unlisted it, 0 if it was already unlisted.
+ */
+int luo_registry_remove(struct luo_core *c, struct luo_session *s);
 
 /**
  * luo_registry_reserved() - image bytes currently reserved.
- * @r: the registry.
+ * @c: the core.
  *
  * Return: the bytes, not counting the image header.
  */
-unsigned long long luo_registry_reserved(struct luo_registry *r);
+unsigned long long luo_registry_reserved(struct luo_core *c);
 
+/** luo_session_lock() - take the session mutex of @s (tests). */
+void luo_session_lock(struct luo_session *s);
+/** luo_session_unlock() - release the session mutex of @s (tests). */
+void luo_session_unlock(struct luo_session *s);
+/** luo_session_state() - the state's name, as in the listing (tests). */
+const char *luo_session_state(struct luo_session *s);
 /**
- * luo_registry_reserve() - reserve image bytes for a record.
- * @r: the registry.
- * @bytes: how many.
- *
- * Return: 0, or -ENOSPC if the capacity would be exceeded.
+ * luo_session_mark_retrieved() - what RETRIEVE_SESSION does to a pending
+ * session under its mutex, without the file (tests of the discard race).
+ * @s: the session; the caller holds its mutex.
  */
-int luo_registry_reserve(struct luo_registry *r, unsigned long long bytes);
-
-/**
- * luo_registry_release() - give back bytes from luo_registry_reserve().
- * @r: the registry.
- * @bytes: how many.
- */
-void luo_registry_release(struct luo_registry *r, unsigned long long bytes);
+void luo_session_mark_retrieved(struct luo_session *s);
 
 /* Image bytes of the header, a session record, a file record with data. */
 unsigned long long luo_image_header_cost(void);
 unsigned long long luo_session_cost(void);
 unsigned long long luo_file_cost(unsigned long long data_len);
 
-/* ---- sessions: state under the session mutex -------------------------- */
-
-/** luo_session_lock() - take the session mutex of @s. */
-void luo_session_lock(struct luo_session *s);
-/** luo_session_unlock() - release the session mutex of @s. */
-void luo_session_unlock(struct luo_session *s);
-/** luo_session_nfiles() - number of files in @s (session mutex held). */
-unsigned int luo_session_nfiles(struct luo_session *s);
-/** luo_session_retrieved() - has RETRIEVE_SESSION handed @s out? */
-int luo_session_retrieved(struct luo_session *s);
-/**
- * luo_session_discarded() - has discard dropped @s (session mutex held)?
- * A lookup may still find it a moment before: it must not be handed out.
- */
-int luo_session_discarded(struct luo_session *s);
-/** luo_session_set_retrieved() - mark @s handed out (session mutex held). */
-void luo_session_set_retrieved(struct luo_session *s);
-/** luo_session_finished() - has @s been finished? */
-int luo_session_finished(struct luo_session *s);
-/** luo_session_reserved() - image bytes @s reserved for its own record. */
-unsigned long long luo_session_reserved(struct luo_session *s);
-/** luo_session_set_reserved() - record what @s reserved. */
-void luo_session_set_reserved(struct luo_session *s, unsigned long long b);
-
-/* ---- files of a session (session mutex held) -------------------------- */
-
-struct luo_file_rec;
-
-/**
- * luo_file_add() - append a file record with a token unique in @s.
- * @s: the session.
- * @token: the token.
- * @out: the new record.
- *
- * Return: 0, -EEXIST (token used in @s) or -ENOMEM.
- */
-int luo_file_add(struct luo_session *s, unsigned long long token,
-		 struct luo_file_rec **out);
-/** luo_file_find() - the record of @token in @s, or NULL. */
-struct luo_file_rec *luo_file_find(struct luo_session *s,
-				   unsigned long long token);
-/** luo_file_last() - the newest record of @s, or NULL. */
-struct luo_file_rec *luo_file_last(struct luo_session *s);
-/** luo_file_first() - the oldest record of @s, or NULL. */
-struct luo_file_rec *luo_file_first(struct luo_session *s);
-/** luo_file_next() - the record preserved after @f in its session, or NULL. */
-struct luo_file_rec *luo_file_next(struct luo_file_rec *f);
-/** luo_file_del() - remove and free record @f of @s. */
-void luo_file_del(struct luo_session *s, struct luo_file_rec *f);
-/** luo_file_priv() - the C layer's pointer stored in @f. */
-void *luo_file_priv(struct luo_file_rec *f);
-/** luo_file_set_priv() - store the C layer's pointer in @f. */
-void luo_file_set_priv(struct luo_file_rec *f, void *priv);
-/** luo_file_token() - the token of @f. */
-unsigned long long luo_file_token(struct luo_file_rec *f);
-/** luo_file_reserved() - image bytes @f reserved. */
-unsigned long long luo_file_reserved(struct luo_file_rec *f);
-/** luo_file_set_reserved() - record what @f reserved. */
-void luo_file_set_reserved(struct luo_file_rec *f, unsigned long long b);
-/** luo_file_retrieve_status() - 0 untried, 1 done, -errno failed. */
-int luo_file_retrieve_status(struct luo_file_rec *f);
-/** luo_file_set_retrieve_status() - record the outcome of a retrieve. */
-void luo_file_set_retrieve_status(struct luo_file_rec *f, int status);
-/** luo_file_handler() - incoming: the handler name from the image. */
-const char *luo_file_handler(struct luo_file_rec *f);
-/** luo_file_data() - incoming: the handler data in the image. */
-const void *luo_file_data(struct luo_file_rec *f);
-/** luo_file_data_len() - incoming: its length. */
-unsigned long long luo_file_data_len(struct luo_file_rec *f);
-
-/**
- * struct luo_finish_ops - how FINISH asks and tells each file.
- * @can_finish: nonzero if the file can be finished now.
- * @finish: release the file's handed-over state; cannot fail.
- */
-struct luo_finish_ops {
-	int (*can_finish)(struct luo_file_rec *f);
-	void (*finish)(struct luo_file_rec *f);
-};
-
-/**
- * luo_session_finish() - finish every file of an incoming session.
- * @s: the session; the caller holds its mutex.
- * @ops: the C layer's callbacks.
- *
- * All or nothing: if any file cannot finish, nothing changes.
- * Otherwise every file is finished, newest first, and its record freed;
- * the session is marked finished.
- *
- * Return: 0, -EBUSY, or -EINVAL for an outgoing session.
- */
-int luo_session_finish(struct luo_session *s, const struct luo_finish_ops *ops);
-
 /* ---- serialization ---------------------------------------------------- */
-
-/**
- * struct luo_serialize_ops - what serialization needs of each file.
- * @freeze: last chance to capture state; may refuse with -errno.
- * @unfreeze: undo @freeze (the update did not happen).
- * @handler: the handler's name, stored in the image.
- * @data_len: bytes of handler data; at most what the file reserved.
- * @write_data: write exactly @len bytes of handler data to @dst; must not
- *	allocate or sleep on anything userspace controls.
- *
- * Each callback receives the pointer stored with luo_file_set_priv().
- */
-struct luo_serialize_ops {
-	int (*freeze)(void *priv);
-	void (*unfreeze)(void *priv);
-	const char *(*handler)(void *priv);
-	unsigned long long (*data_len)(void *priv);
-	int (*write_data)(void *priv, void *dst, unsigned long long len);
-};
 
 /**
  * struct luo_image_stamp - what the header of a new image records.
@@ -313,8 +491,7 @@ struct luo_image_stamp {
 
 /**
  * luo_serialize() - freeze all outgoing files and write the image.
- * @r: the registry; mutators are excluded by the caller.
- * @ops: the C layer's callbacks.
+ * @c: the core; mutators are excluded by the caller.
  * @dst: where to write, or NULL to only freeze (no handover destination).
  * @cap: bytes at @dst.
  * @stamp: generation and times for the header.
@@ -325,8 +502,7 @@ struct luo_image_stamp {
  *
  * Return: 0 or -errno.
  */
-int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
-		  void *dst, unsigned long long cap,
+int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 		  const struct luo_image_stamp *stamp,
 		  unsigned long long *used);
 
@@ -345,11 +521,9 @@ void luo_image_write_failed(void *dst, unsigned long long cap,
 
 /**
  * luo_unfreeze_all() - unfreeze every outgoing file, newest first.
- * @r: the registry.
- * @ops: the C layer's callbacks.
+ * @c: the core.
  */
-void luo_unfreeze_all(struct luo_registry *r,
-		      const struct luo_serialize_ops *ops);
+void luo_unfreeze_all(struct luo_core *c);
 
 /**
  * struct luo_image_info - what the header of a checked image says.
@@ -391,31 +565,22 @@ int luo_image_check(const void *img, unsigned long long len,
 		    unsigned long why_len);
 
 /**
- * struct luo_decode_ops - the C layer's verdict on each file of an image.
- * @check_file: 0 if this kernel has the handler named @handler and @data
- *	(@len bytes) is well formed for it; -ENOENT for an unknown handler,
- *	-EINVAL for bad data.  Must not allocate or sleep for long: it runs
- *	for every file at load, before anything is created.
- */
-struct luo_decode_ops {
-	int (*check_file)(const char *handler, const void *data,
-			  unsigned long long len);
-};
-
-/**
  * luo_image_decode() - create the incoming sessions of a checked image.
- * @r: the registry, with no incoming session.
+ * @c: the core, with no incoming session.
  * @img: an image luo_image_check() accepted; must stay valid while
  *	incoming sessions exist.
- * @ops: checks every file's handler and data before anything is created.
+ *
+ * A first pass walks every record and asks each file's handler (found by
+ * name among the core's handlers) to check its data; a handler this
+ * kernel lacks or data it refuses rejects the image before anything is
+ * created.
  * @why: a reason on failure (may be NULL).
  * @why_len: bytes at @why.
  *
  * Return: as luo_deserialize(); on failure no incoming session was
  * created.
  */
-int luo_image_decode(struct luo_registry *r, const void *img,
-		     const struct luo_decode_ops *ops, char *why,
+int luo_image_decode(struct luo_core *c, const void *img, char *why,
 		     unsigned long why_len);
 
 /**
@@ -435,41 +600,17 @@ void luo_image_seal(void *img, unsigned long long len);
 
 /**
  * luo_deserialize() - luo_image_check(), then luo_image_decode().
- * @r: the registry, with no incoming session.
+ * @c: the core, with no incoming session.
  * @img: the image; must stay valid while incoming sessions exist.
  * @len: bytes at @img.
- * @ops: as for luo_image_decode().
  * @why: a reason on failure (may be NULL).
  * @why_len: bytes at @why.
  *
  * Return: 0, -ENOENT, -EINVAL, -ECANCELED, -EBUSY (incoming sessions
  * exist) or -ENOMEM; on failure no incoming session was created.
  */
-int luo_deserialize(struct luo_registry *r, const void *img,
-		    unsigned long long len, const struct luo_decode_ops *ops,
+int luo_deserialize(struct luo_core *c, const void *img, unsigned long long len,
 		    char *why, unsigned long why_len);
-
-/**
- * luo_discard_incoming() - remove every incoming session.
- * @r: the registry.
- *
- * For rollback and for an image nobody will retrieve; the files are
- * dropped without calling any handler.
- */
-void luo_discard_incoming(struct luo_registry *r);
-
-/**
- * luo_discard_unretrieved() - remove the incoming sessions nobody retrieved.
- * @r: the registry.
- *
- * Each candidate is decided under its session mutex, which
- * RETRIEVE_SESSION also holds: a session is either retrieved (and kept)
- * or marked discarded (and a retrieval that found it is ENOENT), never
- * both.
- *
- * Return: how many were removed.
- */
-unsigned long luo_discard_unretrieved(struct luo_registry *r);
 
 #ifdef __cplusplus
 }

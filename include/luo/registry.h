@@ -23,6 +23,7 @@
 #define LUO_REGISTRY_H
 
 #include <luo/base.h>
+#include <luo/core.h>
 
 namespace luo {
 
@@ -39,59 +40,110 @@ constexpr size_t kHandlerBuf = 24;
 
 class Registry;
 
-/**
- * struct FileRec - one preserved file of a session.
- *
- * Outgoing: @priv is the C layer's record of the file (struct file,
- * handler, pinned pages); @reserved the handover bytes it holds.
- * Incoming: @handler, @data and @data_len point into the decoded image,
- * @priv is what retrieve produced, and @retrieve_status says whether it
- * was tried: 0 not yet, 1 success, -errno a failure (permanent).
+/*
+ * The states of a session.  Outgoing: kOpen until the freeze, kFrozen while
+ * serialized (a test thaw returns it to kOpen).  Incoming: kPending until
+ * RETRIEVE_SESSION hands it out (kRetrieved) or discard drops it
+ * (kDiscarded), kFinished once FINISH released its files.
  */
-struct FileRec {
+enum class SessionState : u8 {
+	kOpen,
+	kFrozen,
+	kPending,
+	kRetrieved,
+	kFinished,
+	kDiscarded,
+};
+
+/*
+ * The states of a file.  Outgoing: kPreserved, kFrozen while serialized.
+ * Incoming: kPending until the first RETRIEVE_FD, then kRetrieved (a file
+ * exists and every RETRIEVE_FD returns it) or kFailed (the handler judged
+ * the data: every RETRIEVE_FD returns that error, for good).  FINISH
+ * frees the records with their session's files.
+ */
+enum class FileState : u8 {
+	kPreserved,
+	kFrozen,
+	kPending,
+	kRetrieved,
+	kFailed,
+};
+
+/**
+ * struct File - one file of a session: the one object luo keeps for it.
+ *
+ * @k is what the file's handler sees (struct luo_file: the kernel file,
+ * the handler's own state, the bytes it reserved); it is set while the
+ * file is preserved or retrieved.  @reserved: handover bytes this record
+ * holds (outgoing).  Incoming: @handler, @data and @data_len point into
+ * the decoded image; @error is the verdict of a kFailed file.  While the
+ * file holds a kernel file, @key (its inode) is in the core's set of
+ * preserved inodes (@key_next).  All of it under the session mutex.
+ */
+struct File {
+	luo_file k;
 	u64 token;
-	void *priv;
+	FileState state;
+	int error;
 	u64 reserved;
-	int retrieve_status;
 	char handler[kHandlerBuf];
 	const u8 *data;
 	u64 data_len;
-	FileRec *prev;
-	FileRec *next;
+	const void *key;
+	File *key_next;
+	File *prev;
+	File *next;
 };
 
 /**
  * struct Session - one session as the core sees it.
  *
- * @priv belongs to the caller (the C layer hangs its per-session state
- * there); the core never touches it.  The file list, @retrieved,
- * @discarded and @finished are protected by the session mutex
- * (lock()/unlock()); the name and direction never change.
+ * The file list, @state and @nfiles are protected by the session mutex
+ * (lock()/unlock()); the name and direction never change.  The core reads
+ * @state without the mutex only where a stale answer is harmless (the
+ * discard's first look, decided again under the mutex).
  */
 struct Session {
 	char name[kNameBuf];
 	u32 name_len;
 	u32 hash;
 	Direction dir;
-	bool retrieved; /* incoming: handed out by RETRIEVE_SESSION */
-	bool discarded; /* incoming: dropped by discard, never to be retrieved */
-	bool finished;	/* incoming: FINISH done, files released */
-	void *priv;
+	SessionState state;
 	u64 reserved; /* handover bytes of the session record */
 	u32 nfiles;
-	FileRec *files; /* preservation order */
-	FileRec *files_tail;
+	File *files; /* preservation order */
+	File *files_tail;
 
 	void lock() { luo_shim_mutex_lock(mutex); }
 	void unlock() { luo_shim_mutex_unlock(mutex); }
 	void assert_held() { luo_shim_mutex_assert_held(mutex); }
 
+	/*
+	 * @state is written under the session mutex (or with every mutator
+	 * excluded, at the freeze), and read under it except by the
+	 * discard's first look: hence atomic, relaxed.
+	 */
+	SessionState get_state() const
+	{
+		SessionState st;
+
+		__atomic_load(&state, &st, __ATOMIC_RELAXED);
+		return st;
+	}
+	void set_state(SessionState st)
+	{
+		__atomic_store(&state, &st, __ATOMIC_RELAXED);
+	}
+
 	/* File list; the caller holds the session mutex. */
-	Result<FileRec *> file_add(u64 token);
-	/* file_add() for a token the caller knows is new: no search. */
-	Result<FileRec *> file_append(u64 token);
-	FileRec *file_find(u64 token);
-	void file_del(FileRec *f);
+	File *file_find(u64 token);
+	/* Append a record the caller allocated (file_new()). */
+	void file_append(File *f);
+	/* Unlink and free a record. */
+	void file_del(File *f);
+	/* A zeroed record for @token, or nullptr (no memory). */
+	static File *file_new(u64 token);
 
 private:
 	friend class Registry;
@@ -123,7 +175,8 @@ public:
 	/*
 	 * Create and list a session: EINVAL for a bad name, EEXIST if the name
 	 * is already listed in that direction, ENOMEM.  The returned session
-	 * carries one reference for the caller besides the registry's.
+	 * carries one reference for the caller besides the registry's; it is
+	 * kOpen (outgoing) or kPending (incoming).
 	 */
 	Result<Session *> create(const char *name_buf, Direction dir);
 
@@ -156,7 +209,8 @@ public:
 		return __atomic_load_n(&used_, __ATOMIC_RELAXED);
 	}
 	Status reserve(u64 bytes);
-	void release(u64 bytes);
+	/* Give back what reserve() took. */
+	void unreserve(u64 bytes);
 
 	/*
 	 * Visit listed sessions of @dir in creation order under the table

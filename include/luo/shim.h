@@ -56,13 +56,15 @@ __printf(2, 3) void luo_shim_log(int level, const char *fmt, ...);
  * enum luo_lock_kind - each kind of lock is its own lockdep class.
  * @LUO_LOCK_TABLE: the session table lock (one per registry).
  * @LUO_LOCK_SESSION: a per-session mutex.
+ * @LUO_LOCK_HELD: the core's set of inodes it holds (a leaf).
  * @LUO_LOCK_NR: number of kinds.
  *
- * Order, outermost first: serialize rwsem -> TABLE -> SESSION.
+ * The order is written once, in luo/kernel/luo.h.
  */
 enum luo_lock_kind {
 	LUO_LOCK_TABLE,
 	LUO_LOCK_SESSION,
+	LUO_LOCK_HELD,
 	LUO_LOCK_NR,
 };
 

@@ -35,6 +35,7 @@
  */
 #include <luo/core.h>
 #include <luo/image.h>
+#include <luo/lifecycle.h>
 
 namespace luo {
 
@@ -120,6 +121,31 @@ void set_why(char *why, unsigned long why_len, const char *msg)
 	why[i] = '\0';
 }
 
+/* The handler's view of an outgoing file. */
+int freeze_file(File *f)
+{
+	int err = f->k.h->freeze ? f->k.h->freeze(&f->k) : 0;
+
+	if (!err)
+		f->state = FileState::kFrozen;
+	return err;
+}
+
+void unfreeze_file(File *f)
+{
+	if (f->k.h->unfreeze)
+		f->k.h->unfreeze(&f->k);
+	f->state = FileState::kPreserved;
+}
+
+/* What the handler writes; never more than the file reserved. */
+u64 file_data_len(File *f)
+{
+	u64 len = f->k.h->data_len(&f->k);
+
+	return len < f->k.reserve ? len : f->k.reserve;
+}
+
 /* The header fields every image has; the checksum is left to the caller. */
 void write_header(ImageHeader *hdr, const luo_image_stamp *stamp)
 {
@@ -154,37 +180,38 @@ unsigned long long luo_image_header_cost(void)
 	return sizeof(ImageHeader);
 }
 
-int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
-		  void *dst, unsigned long long cap,
+int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 		  const struct luo_image_stamp *stamp, unsigned long long *used)
 {
-	Registry &reg = *reinterpret_cast<Registry *>(r);
-	FileRec *failed_at = nullptr;
+	Registry &reg = c->reg;
+	File *failed_at = nullptr;
 	int err = 0;
 
 	/* Freeze, in order; remember where it failed to undo the rest. */
 	reg.for_each(Direction::kOutgoing, [&](Session *s) {
-		for (FileRec *f = s->files; f; f = f->next) {
-			err = ops->freeze(f->priv);
+		for (File *f = s->files; f; f = f->next) {
+			err = freeze_file(f);
 			if (err) {
 				failed_at = f;
 				return false;
 			}
 		}
+		s->set_state(SessionState::kFrozen);
 		return true;
 	});
 	if (err) {
 		bool undo = false;
 		/* Unfreeze what was frozen, newest first. */
 		reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
-			for (FileRec *f = s->files_tail; f; f = f->prev) {
+			for (File *f = s->files_tail; f; f = f->prev) {
 				if (f == failed_at) {
 					undo = true;
 					continue;
 				}
 				if (undo)
-					ops->unfreeze(f->priv);
+					unfreeze_file(f);
 			}
+			s->set_state(SessionState::kOpen);
 			return true;
 		});
 		return err;
@@ -218,8 +245,8 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 		is->nfiles = s->nfiles;
 		off += kSessionCost;
 		nsessions++;
-		for (FileRec *f = s->files; f; f = f->next) {
-			u64 dlen = ops->data_len(f->priv);
+		for (File *f = s->files; f; f = f->next) {
+			u64 dlen = file_data_len(f);
 			if (cap - off < file_cost(dlen)) {
 				err = -kENOSPC;
 				return false;
@@ -227,12 +254,12 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 			auto *ifile = reinterpret_cast<ImageFile *>(out + off);
 			__builtin_memset(ifile, 0, sizeof(*ifile));
 			ifile->token = f->token;
-			const char *h = ops->handler(f->priv);
+			const char *h = f->k.h->name;
 			__builtin_memcpy(ifile->handler, h,
 					 strnlen(h, kHandlerBuf - 1));
 			ifile->data_len = dlen;
 			off += sizeof(ImageFile);
-			err = ops->write_data(f->priv, out + off, dlen);
+			err = f->k.h->write_data(&f->k, out + off, dlen);
 			if (err)
 				return false;
 			if (align8(dlen) != dlen)
@@ -249,7 +276,7 @@ int luo_serialize(struct luo_registry *r, const struct luo_serialize_ops *ops,
 			__builtin_memset(hdr, 0, sizeof(*hdr));
 		luo_shim_log(LUO_LOG_ERR,
 			     "serialize failed (%d): image invalid", err);
-		luo_unfreeze_all(r, ops);
+		luo_unfreeze_all(c);
 		return err;
 	}
 	write_header(hdr, stamp);
@@ -289,14 +316,12 @@ void luo_image_seal(void *img, unsigned long long len)
 	hdr->checksum = image_checksum(img, len);
 }
 
-void luo_unfreeze_all(struct luo_registry *r,
-		      const struct luo_serialize_ops *ops)
+void luo_unfreeze_all(struct luo_core *c)
 {
-	Registry &reg = *reinterpret_cast<Registry *>(r);
-
-	reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
-		for (FileRec *f = s->files_tail; f; f = f->prev)
-			ops->unfreeze(f->priv);
+	c->reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
+		for (File *f = s->files_tail; f; f = f->prev)
+			unfreeze_file(f);
+		s->set_state(SessionState::kOpen);
 		return true;
 	});
 }
@@ -366,20 +391,18 @@ int luo_image_check(const void *img, unsigned long long len,
 	return 0;
 }
 
-int luo_deserialize(struct luo_registry *r, const void *img,
-		    unsigned long long len, const struct luo_decode_ops *ops,
+int luo_deserialize(struct luo_core *c, const void *img, unsigned long long len,
 		    char *why, unsigned long why_len)
 {
 	int err = luo_image_check(img, len, nullptr, why, why_len);
 
-	return err ? err : luo_image_decode(r, img, ops, why, why_len);
+	return err ? err : luo_image_decode(c, img, why, why_len);
 }
 
-int luo_image_decode(struct luo_registry *r, const void *img,
-		     const struct luo_decode_ops *ops, char *why,
+int luo_image_decode(struct luo_core *c, const void *img, char *why,
 		     unsigned long why_len)
 {
-	Registry &reg = *reinterpret_cast<Registry *>(r);
+	Registry &reg = c->reg;
 	const auto *hdr = static_cast<const ImageHeader *>(img);
 	int err = 0;
 
@@ -390,11 +413,11 @@ int luo_image_decode(struct luo_registry *r, const void *img,
 
 	/* Pass 1: walk every record within bounds; check what it says. */
 	const u8 *base = static_cast<const u8 *>(img);
-	Cursor c(base, hdr->total_len);
-	c.take<ImageHeader>();
+	Cursor cur(base, hdr->total_len);
+	cur.take<ImageHeader>();
 	u32 files_seen = 0;
 	for (u32 i = 0; i < hdr->nsessions; i++) {
-		const auto *is = c.take<ImageSession>();
+		const auto *is = cur.take<ImageSession>();
 		u32 nlen;
 		luo_shim_cond_resched();
 		if (!is || is->reserved ||
@@ -404,7 +427,7 @@ int luo_image_decode(struct luo_registry *r, const void *img,
 		}
 		/* A count the bytes left cannot hold is a lie: no allocation. */
 		if (is->nfiles >
-		    (hdr->total_len - c.offset()) / sizeof(ImageFile)) {
+		    (hdr->total_len - cur.offset()) / sizeof(ImageFile)) {
 			set_why(why, why_len, "bad session record");
 			return -kEINVAL;
 		}
@@ -420,16 +443,19 @@ int luo_image_decode(struct luo_registry *r, const void *img,
 			}
 		}
 		for (u32 k = 0; k < is->nfiles; k++) {
-			const auto *f = c.take<ImageFile>();
-			const u8 *d = f ? c.take_bytes(f->data_len) : nullptr;
+			const auto *f = cur.take<ImageFile>();
+			const u8 *d = f ? cur.take_bytes(f->data_len) : nullptr;
 			if (!f || !handler_valid(f->handler) || !d ||
 			    !padding_zero(d, f->data_len)) {
 				luo_shim_free(tokens);
 				set_why(why, why_len, "bad file record");
 				return -kEINVAL;
 			}
-			int verdict =
-				ops->check_file(f->handler, d, f->data_len);
+			const luo_file_handler *h =
+				c->handler_named(f->handler);
+			int verdict = !h	 ? -kENOENT
+				      : h->check ? h->check(d, f->data_len)
+						 : 0;
 			if (verdict) {
 				luo_shim_free(tokens);
 				set_why(why, why_len,
@@ -457,7 +483,7 @@ int luo_image_decode(struct luo_registry *r, const void *img,
 			return -kEINVAL;
 		}
 	}
-	if (files_seen != hdr->nfiles || c.offset() != hdr->total_len) {
+	if (files_seen != hdr->nfiles || cur.offset() != hdr->total_len) {
 		set_why(why, why_len, "image counts do not add up");
 		return -kEINVAL;
 	}
@@ -479,12 +505,13 @@ int luo_image_decode(struct luo_registry *r, const void *img,
 			const auto *f = b.take<ImageFile>();
 			const u8 *data = b.take_bytes(f->data_len);
 			/* Unique: pass 1 checked. */
-			Result<FileRec *> fr = s->file_append(f->token);
-			if (!fr.ok()) {
-				err = fr.status().to_kernel();
+			File *rec = Session::file_new(f->token);
+			if (!rec) {
+				err = -kENOMEM;
 				break;
 			}
-			FileRec *rec = fr.value();
+			rec->state = FileState::kPending;
+			s->file_append(rec);
 			__builtin_memcpy(rec->handler, f->handler, kHandlerBuf);
 			rec->handler[kHandlerBuf - 1] = '\0';
 			rec->data = data;
@@ -496,57 +523,13 @@ int luo_image_decode(struct luo_registry *r, const void *img,
 			break;
 	}
 	if (err) {
-		luo_discard_incoming(r);
+		luo_discard_incoming(c);
 		set_why(why, why_len,
 			err == -kEEXIST ? "duplicate session name or token"
 					: "out of memory while decoding");
 		return err == -kEEXIST ? -kEINVAL : err;
 	}
 	return 0;
-}
-
-static unsigned long discard(struct luo_registry *r, bool all)
-{
-	Registry &reg = *reinterpret_cast<Registry *>(r);
-	unsigned long n = 0;
-	Session *s;
-
-	/* Remove one at a time: remove() must not run inside for_each(). */
-	do {
-		s = nullptr;
-		reg.for_each(Direction::kIncoming, [&](Session *it) {
-			if (!all &&
-			    (__atomic_load_n(&it->retrieved,
-					     __ATOMIC_RELAXED) ||
-			     __atomic_load_n(&it->discarded, __ATOMIC_RELAXED)))
-				return true;
-			s = it;
-			reg.get(s);
-			return false;
-		});
-		if (!s)
-			break;
-		/* Decided under the mutex RETRIEVE_SESSION holds. */
-		s->lock();
-		bool drop = all || !s->retrieved;
-		if (drop)
-			s->discarded = true;
-		s->unlock();
-		if (drop)
-			n += reg.remove(s);
-		reg.put(s);
-	} while (true);
-	return n;
-}
-
-void luo_discard_incoming(struct luo_registry *r)
-{
-	discard(r, true);
-}
-
-unsigned long luo_discard_unretrieved(struct luo_registry *r)
-{
-	return discard(r, false);
 }
 
 } /* extern "C" */

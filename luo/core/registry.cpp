@@ -120,6 +120,8 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 	__builtin_memcpy(s->name, name_buf, len);
 	s->name_len = len;
 	s->dir = dir;
+	s->state = dir == Direction::kOutgoing ? SessionState::kOpen
+					       : SessionState::kPending;
 	s->hash = hash_name(s->name, len, dir);
 	s->refs = 2; /* the registry's and the caller's */
 
@@ -220,48 +222,47 @@ Status Registry::reserve(u64 bytes)
 	return Status();
 }
 
-void Registry::release(u64 bytes)
+void Registry::unreserve(u64 bytes)
 {
 	u64 old = __atomic_fetch_sub(&used_, bytes, __ATOMIC_RELAXED);
 
 	LUO_BUG_ON(old < bytes);
 }
 
-Result<FileRec *> Session::file_add(u64 token)
+File *Session::file_new(u64 token)
 {
-	assert_held();
-	if (file_find(token))
-		return Status::error(kEEXIST);
-	return file_append(token);
+	auto *f = static_cast<File *>(luo_shim_zalloc(sizeof(File)));
+
+	if (f)
+		f->token = token;
+	return f;
 }
 
-Result<FileRec *> Session::file_append(u64 token)
+void Session::file_append(File *f)
 {
 	assert_held();
-	auto *f = static_cast<FileRec *>(luo_shim_zalloc(sizeof(FileRec)));
-	if (!f)
-		return Status::error(kENOMEM);
-	f->token = token;
 	f->prev = files_tail;
+	f->next = nullptr;
 	if (files_tail)
 		files_tail->next = f;
 	else
 		files = f;
 	files_tail = f;
 	nfiles++;
-	return f;
 }
 
-FileRec *Session::file_find(u64 token)
+File *Session::file_find(u64 token)
 {
-	for (FileRec *f = files; f; f = f->next)
+	for (File *f = files; f; f = f->next)
 		if (f->token == token)
 			return f;
 	return nullptr;
 }
 
-void Session::file_del(FileRec *f)
+void Session::file_del(File *f)
 {
+	/* Whoever held a kernel file through it gave it back first. */
+	LUO_BUG_ON(f->k.file != nullptr);
 	if (f->prev)
 		f->prev->next = f->next;
 	else

@@ -127,9 +127,9 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 	if (err)
 		goto out_fd;
 	if (nr == LIVEUPDATE_CMD_CREATE_SESSION)
-		err = luo_session_create_file(a.name, &sfile);
+		err = luo_create_session(luo_state.core, a.name, &sfile);
 	else
-		err = luo_session_retrieve_file(a.name, &sfile);
+		err = luo_retrieve_session(luo_state.core, a.name, &sfile);
 	luo_mutation_end();
 	if (err)
 		goto out_fd;
@@ -163,8 +163,10 @@ static const struct file_operations luo_dev_fops = {
 static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
-	struct luo_registry *r = luo_state.registry;
 	struct luo_handover *h = &luo_handover;
+	struct luo_counts n;
+
+	luo_core_counts(luo_state.core, &n);
 
 	return sysfs_emit(buf,
 			  "version: %s\n"
@@ -189,14 +191,12 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  "last_error: %s\n",
 			  LUO_VERSION, luo_state.devname, h->state, h->base,
 			  h->size, luo_state.generation,
-			  luo_registry_count(r, LUO_OUTGOING),
-			  luo_registry_count(r, LUO_INCOMING),
-			  luo_sessions_nfiles(LUO_OUTGOING),
-			  luo_sessions_nfiles(LUO_INCOMING), h->in_sessions,
-			  h->in_files, h->in_bytes, h->restore_ns / 1000,
-			  h->prev_freeze_us, h->image_age,
-			  luo_registry_reserved(r), luo_state.capacity,
-			  h->out_bytes, h->freeze_ns / 1000,
+			  n.sessions[LUO_OUTGOING], n.sessions[LUO_INCOMING],
+			  n.files[LUO_OUTGOING], n.files[LUO_INCOMING],
+			  h->in_sessions, h->in_files, h->in_bytes,
+			  h->restore_ns / 1000, h->prev_freeze_us, h->image_age,
+			  n.reserved, luo_state.capacity, h->out_bytes,
+			  h->freeze_ns / 1000,
 			  h->last_error[0] ? h->last_error : "none");
 }
 static DEVICE_ATTR_RO(status);
@@ -215,7 +215,7 @@ static ssize_t discard_store(struct device *dev, struct device_attribute *attr,
 	err = luo_mutation_begin_interruptible();
 	if (err)
 		return err;
-	n = luo_discard_unretrieved(luo_state.registry);
+	n = luo_discard_unretrieved(luo_state.core);
 	luo_mutation_end();
 	luo_incoming_maybe_release();
 	if (n)

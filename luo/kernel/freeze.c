@@ -170,8 +170,7 @@ static int luo_freeze_locked(void *dst, u64 cap,
 	int err;
 
 	lockdep_assert_held_write(&luo_serialize_rwsem);
-	err = luo_serialize(luo_state.registry, &luo_file_serialize_ops, dst,
-			    cap, stamp, used);
+	err = luo_serialize(luo_state.core, dst, cap, stamp, used);
 	if (err) {
 		snprintf(why, why_len, "a file could not be frozen (%d)", err);
 		luo_image_write_failed(dst, cap, stamp, why);
@@ -248,11 +247,11 @@ static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
 		       why);
 	} else if (h->map) {
 		pr_info("kexec: handed over %lu session(s), %llu bytes, generation %llu, frozen in %llu us\n",
-			luo_registry_count(luo_state.registry, LUO_OUTGOING),
-			used, luo_state.generation + 1, h->freeze_ns / 1000);
+			luo_registry_count(luo_state.core, LUO_OUTGOING), used,
+			luo_state.generation + 1, h->freeze_ns / 1000);
 	} else {
 		pr_info("kexec: frozen; handover off: %lu session(s) not handed over\n",
-			luo_registry_count(luo_state.registry, LUO_OUTGOING));
+			luo_registry_count(luo_state.core, LUO_OUTGOING));
 	}
 	/*
 	 * The write side stays held (or, after a timeout, new operations stay
@@ -290,8 +289,7 @@ int luo_test_serialize(void **image, u64 *len)
 		return -ETIMEDOUT;
 	}
 	/* Drained: what is reserved now is what will be written. */
-	cap = luo_image_header_cost() +
-	      luo_registry_reserved(luo_state.registry);
+	cap = luo_image_header_cost() + luo_registry_reserved(luo_state.core);
 	buf = kvzalloc(cap, GFP_KERNEL);
 	if (!buf) {
 		up_write(&luo_serialize_rwsem);
@@ -315,7 +313,7 @@ int luo_test_serialize(void **image, u64 *len)
 void luo_test_thaw(void)
 {
 	lockdep_assert_held_write(&luo_serialize_rwsem);
-	luo_unfreeze_all(luo_state.registry, &luo_file_serialize_ops);
+	luo_unfreeze_all(luo_state.core);
 	luo_freeze_cancel();
 	up_write(&luo_serialize_rwsem);
 }
@@ -339,8 +337,7 @@ int luo_test_deserialize(void *image, u64 len)
 		kvfree(image);
 		return -EBUSY;
 	}
-	err = luo_deserialize(luo_state.registry, image, len,
-			      &luo_file_decode_ops, why, sizeof(why));
+	err = luo_deserialize(luo_state.core, image, len, why, sizeof(why));
 	if (err) {
 		pr_err("incoming image rejected: %s\n", why);
 		kvfree(image);
@@ -366,8 +363,7 @@ int luo_incoming_adopt(void *image, char *why, size_t why_len)
 	int err;
 
 	mutex_lock(&luo_in_lock);
-	err = luo_image_decode(luo_state.registry, image, &luo_file_decode_ops,
-			       why, why_len);
+	err = luo_image_decode(luo_state.core, image, why, why_len);
 	if (!err) {
 		luo_in_image = image;
 		luo_in_owned = false;
@@ -383,8 +379,7 @@ int luo_incoming_adopt(void *image, char *why, size_t why_len)
 void luo_incoming_maybe_release(void)
 {
 	mutex_lock(&luo_in_lock);
-	if (luo_in_image &&
-	    !luo_registry_count(luo_state.registry, LUO_INCOMING)) {
+	if (luo_in_image && !luo_registry_count(luo_state.core, LUO_INCOMING)) {
 		if (luo_in_owned)
 			kvfree(luo_in_image);
 		luo_in_image = NULL;
@@ -441,6 +436,6 @@ void luo_freeze_exit(void)
 	luo_debugfs = NULL;
 	unregister_reboot_notifier(&luo_reboot_nb);
 	/* No session file is open (each pins the module): drop the rest. */
-	luo_discard_incoming(luo_state.registry);
+	luo_discard_incoming(luo_state.core);
 	luo_incoming_maybe_release();
 }

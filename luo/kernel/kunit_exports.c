@@ -5,7 +5,7 @@
  *
  * DOC: Exports for tests
  *
- * Many of the functions are defined in C++ (luo/core/capi.cpp), so their
+ * Many of the functions are defined in C++ (luo/core/), so their
  * exports cannot follow their definitions as kernel style asks; all the
  * exports for tests are gathered here instead.  EXPORT_SYMBOL_IF_KUNIT() exports them only in kernels
  * built with KUnit, into the EXPORTED_FOR_KUNIT_TESTING namespace: a
@@ -18,35 +18,34 @@
 #include <luo/core.h>
 #include "luo.h"
 
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_new);
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_free);
+EXPORT_SYMBOL_IF_KUNIT(luo_core_new);
+EXPORT_SYMBOL_IF_KUNIT(luo_core_free);
 EXPORT_SYMBOL_IF_KUNIT(luo_registry_count);
 EXPORT_SYMBOL_IF_KUNIT(luo_registry_buckets);
 EXPORT_SYMBOL_IF_KUNIT(luo_name_check);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_create);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_lookup);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_get);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_put);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_remove);
+EXPORT_SYMBOL_IF_KUNIT(luo_registry_add);
+EXPORT_SYMBOL_IF_KUNIT(luo_registry_lookup);
+EXPORT_SYMBOL_IF_KUNIT(luo_registry_put);
+EXPORT_SYMBOL_IF_KUNIT(luo_registry_remove);
 EXPORT_SYMBOL_IF_KUNIT(luo_session_name);
 EXPORT_SYMBOL_IF_KUNIT(luo_session_dir);
 EXPORT_SYMBOL_IF_KUNIT(luo_registry_reserved);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_nfiles);
 EXPORT_SYMBOL_IF_KUNIT(luo_discard_incoming);
 EXPORT_SYMBOL_IF_KUNIT(luo_discard_unretrieved);
 EXPORT_SYMBOL_IF_KUNIT(luo_session_lock);
 EXPORT_SYMBOL_IF_KUNIT(luo_session_unlock);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_discarded);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_set_retrieved);
+EXPORT_SYMBOL_IF_KUNIT(luo_session_state);
+EXPORT_SYMBOL_IF_KUNIT(luo_session_mark_retrieved);
 EXPORT_SYMBOL_IF_KUNIT(luo_state);
 EXPORT_SYMBOL_IF_KUNIT(luo_mutation_begin);
 EXPORT_SYMBOL_IF_KUNIT(luo_mutation_begin_interruptible);
 EXPORT_SYMBOL_IF_KUNIT(luo_mutation_end);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_create_file);
-EXPORT_SYMBOL_IF_KUNIT(luo_session_retrieve_file);
-EXPORT_SYMBOL_IF_KUNIT(luo_file_preserve_file);
-EXPORT_SYMBOL_IF_KUNIT(luo_file_retrieve);
-EXPORT_SYMBOL_IF_KUNIT(luo_file_finish_session);
+EXPORT_SYMBOL_IF_KUNIT(luo_create_session);
+EXPORT_SYMBOL_IF_KUNIT(luo_retrieve_session);
+EXPORT_SYMBOL_IF_KUNIT(luo_preserve_file);
+EXPORT_SYMBOL_IF_KUNIT(luo_retrieve_fd);
+EXPORT_SYMBOL_IF_KUNIT(luo_finish);
+EXPORT_SYMBOL_IF_KUNIT(luo_core_counts);
 EXPORT_SYMBOL_IF_KUNIT(luo_incoming_maybe_release);
 EXPORT_SYMBOL_IF_KUNIT(luo_test_serialize);
 EXPORT_SYMBOL_IF_KUNIT(luo_test_thaw);

@@ -11,8 +11,11 @@
  *	discard, and the release of a session file.  The reboot notifier
  *	turns new mutations away (luo_freezing), waits at most
  *	freeze_timeout_ms for the ones inside to drain, takes it for
- *	writing and serializes; on success it is never released.  Test and
- *	dry runs release it again (thaw).
+ *	writing and serializes.  On success the write side is held until
+ *	the jump; if a file refuses to freeze it is released, and after a
+ *	drain timeout it was never taken, but either way luo_freezing keeps
+ *	new mutations out until the jump.  The test round trip thaws:
+ *	releases it and lets mutations in again.
  *   luo_in_lock (freeze.c)
  *	Ownership of the incoming image buffer.  Taken without the rwsem
  *	(at load, by the test round trip, after a mutation ends) and held
@@ -21,12 +24,14 @@
  *   registry table mutex (core, class "luo_table")
  *	The session table; taken inside the core's registry methods.
  *   session mutex (core, class "luo_session")
- *	A session's files and retrieve/finish state; luo_session_lock().
- *	Nests inside the table mutex when the listing and the status file
- *	walk the sessions (luo_registry_visit()).
- *   luo_preserved_lock (file.c)
- *	The table of inodes preserved (or retrieved and not finished) in
- *	any session: a leaf.
+ *	A session's state and files; taken by the core's operations
+ *	(luo/core/lifecycle.cpp).  Nests inside the table mutex when the
+ *	listing and the status file walk the sessions (luo_core_list(),
+ *	luo_core_counts()).  The file handlers' callbacks run under it.
+ *   held-inode set mutex (core, class "luo_held")
+ *	The inodes of every preserved file, and of every retrieved one
+ *	until its session is finished: a leaf, taken inside the session
+ *	mutex.
  *   luo_dev.open_lock (dev.c)
  *	Exclusive open of the device node: a leaf, never held while calling
  *	into anything else.
@@ -42,82 +47,18 @@
 #include <linux/types.h>
 #include <luo/core.h>
 
-struct luo_registry;
 struct luo_session;
-struct luo_file_rec;
-struct luo_file;
 struct seq_file;
 
 /**
- * struct luo_file_handler - one kind of file luo can preserve.
- * @name: stored in the image to find the handler again ("memfd-v1").
- * @can_preserve: quick check whether @file is of this kind.
- * @preserve: take over the file for preservation; set @lf->reserve to
- *	the handler data bytes it will write.  Must not allocate in
- *	proportion to the file: the capacity is reserved only after it
- *	returns.  May fail with -errno.
- * @populate: after the capacity was reserved, whatever the freeze will
- *	need of the file (e.g. bring its pages in).  NULL: nothing.  May
- *	fail with -errno; then @unpreserve undoes @preserve.
- * @unpreserve: undo @preserve (the session was closed).
- * @freeze: capture the last state at serialization; may refuse.
- * @unfreeze: undo @freeze.
- * @data_len: bytes of handler data (at most @lf->reserve).
- * @write_data: write them; must not allocate.
- * @check: is this handler data well formed (0, else -EINVAL or
- *	-EOPNOTSUPP)?  Called for every file of an incoming image before
- *	any session is created, so that a bad file rejects the image whole;
- *	must not allocate.  @retrieve may then trust what it checked.
- * @retrieve: rebuild a file from handler data, or ERR_PTR.  -ENOMEM,
- *	-ENOSPC, -EINTR and -EAGAIN say "not now" (the caller may try
- *	again); any other error is a verdict on the data, kept for good.
- * @can_finish: may this (retrieved) file be finished now? NULL: yes.
- * @finish: drop what the retrieved file still holds; NULL: nothing.
- */
-struct luo_file_handler {
-	const char *name;
-	bool (*can_preserve)(struct file *file);
-	int (*preserve)(struct luo_file *lf);
-	int (*populate)(struct luo_file *lf);
-	void (*unpreserve)(struct luo_file *lf);
-	int (*freeze)(struct luo_file *lf);
-	void (*unfreeze)(struct luo_file *lf);
-	u64 (*data_len)(struct luo_file *lf);
-	int (*write_data)(struct luo_file *lf, void *dst, u64 len);
-	int (*check)(const void *data, u64 len);
-	struct file *(*retrieve)(const void *data, u64 len);
-	bool (*can_finish)(struct luo_file *lf);
-	void (*finish)(struct luo_file *lf);
-};
-
-/**
- * struct luo_file - a file luo holds: preserved (outgoing) or retrieved
- * (incoming, until finished).
- * @file: luo's own reference.
- * @inode: the key in the preserved table.
- * @h: its handler.
- * @hpriv: the handler's state.
- * @reserve: handler data bytes reserved in the handover.
- * @node: in the preserved table.
- */
-struct luo_file {
-	struct file *file;
-	struct inode *inode;
-	const struct luo_file_handler *h;
-	void *hpriv;
-	u64 reserve;
-	struct hlist_node node;
-};
-
-/**
  * struct luo_state - the module's global state.
- * @registry: all sessions, outgoing and incoming (the C++ core).
+ * @core: all sessions and files, outgoing and incoming (the C++ core).
  * @devname: name of the misc device node (module parameter).
  * @capacity: bytes of handover image sessions and files may reserve.
  * @generation: number of live updates behind this kernel's image.
  */
 struct luo_state {
-	struct luo_registry *registry;
+	struct luo_core *core;
 	const char *devname;
 	u64 capacity;
 	u64 generation;
@@ -169,21 +110,13 @@ int luo_dev_init(void);
 void luo_dev_exit(void);
 
 /* session.c */
-int luo_session_create_file(const char *name, struct file **filep);
-int luo_session_retrieve_file(const char *name, struct file **filep);
+int luo_session_file(struct luo_session *s, struct file **out);
 int luo_sessions_show(struct seq_file *m, void *unused);
-u64 luo_sessions_nfiles(enum luo_dir dir);
 
 /* file.c */
-int luo_file_preserve(struct luo_session *s, int fd, u64 token);
-int luo_file_preserve_file(struct luo_session *s, struct file *file, u64 token);
-void luo_file_unpreserve_all(struct luo_session *s);
-int luo_file_retrieve(struct luo_session *s, u64 token, struct file **out);
-int luo_file_finish_session(struct luo_session *s);
-void luo_file_show(struct seq_file *m, struct luo_file_rec *rec,
-		   enum luo_dir dir);
-extern const struct luo_serialize_ops luo_file_serialize_ops;
-extern const struct luo_decode_ops luo_file_decode_ops;
+extern const struct luo_kernel_ops luo_kernel_ops;
+extern const struct luo_file_handler *const luo_handlers[];
+extern const unsigned int luo_nhandlers;
 
 /* handover.c */
 int luo_handover_init(void);

@@ -51,22 +51,23 @@ static int __init luo_init(void)
 	int err;
 
 	luo_state.devname = device;
-	err = luo_registry_new(&luo_state.registry);
+	err = luo_core_new(&luo_kernel_ops, luo_handlers, luo_nhandlers,
+			   &luo_state.core);
 	if (err)
 		return err;
 	if (capacity < luo_image_header_cost()) {
 		pr_err("capacity=%lu: below the image header's %llu bytes\n",
 		       capacity, luo_image_header_cost());
 		err = -EINVAL;
-		goto out_registry;
+		goto out_core;
 	}
 	err = luo_handover_init();
 	if (err)
-		goto out_registry;
+		goto out_core;
 	/* With a range, its size is the capacity. */
 	luo_state.capacity = luo_handover.map ? luo_handover.size : capacity;
-	luo_registry_set_capacity(luo_state.registry,
-				  luo_state.capacity - luo_image_header_cost());
+	luo_core_set_capacity(luo_state.core,
+			      luo_state.capacity - luo_image_header_cost());
 	err = luo_freeze_init(test_hooks);
 	if (err)
 		goto out_handover;
@@ -82,10 +83,10 @@ static int __init luo_init(void)
 out_freeze:
 	luo_freeze_exit();
 out_handover:
-	luo_discard_incoming(luo_state.registry);
+	luo_discard_incoming(luo_state.core);
 	luo_handover_exit();
-out_registry:
-	luo_registry_free(luo_state.registry);
+out_core:
+	luo_core_free(luo_state.core);
 	return err;
 }
 
@@ -94,7 +95,7 @@ static void __exit luo_exit(void)
 	luo_dev_exit();
 	luo_freeze_exit();
 	luo_handover_exit();
-	luo_registry_free(luo_state.registry);
+	luo_core_free(luo_state.core);
 }
 
 module_init(luo_init);

@@ -135,7 +135,7 @@ static void luo_memfd_rescue(struct address_space *mapping)
 
 static void luo_memfd_give_back(struct luo_file *lf, struct luo_memfd *m)
 {
-	struct inode *inode = lf->inode;
+	struct inode *inode = file_inode(lf->file);
 
 	inode_lock(inode);
 	SHMEM_I(inode)->seals = luo_memfd_owner_seals(m, SHMEM_I(inode)->seals);
@@ -148,7 +148,7 @@ static void luo_memfd_give_back(struct luo_file *lf, struct luo_memfd *m)
 
 static int luo_memfd_preserve(struct luo_file *lf)
 {
-	struct inode *inode = lf->inode;
+	struct inode *inode = file_inode(lf->file);
 	struct luo_memfd *m;
 	unsigned int seals;
 
@@ -185,7 +185,7 @@ static int luo_memfd_preserve(struct luo_file *lf)
 static int luo_memfd_populate(struct luo_file *lf)
 {
 	struct luo_memfd *m = lf->hpriv;
-	struct address_space *mapping = lf->inode->i_mapping;
+	struct address_space *mapping = file_inode(lf->file)->i_mapping;
 	pgoff_t i, npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
 	int pass;
 
@@ -194,7 +194,8 @@ static int luo_memfd_populate(struct luo_file *lf)
 		m->unevictable = true;
 	}
 	/* Reclaim already under way may still swap a page out: look again. */
-	for (pass = 0; READ_ONCE(SHMEM_I(lf->inode)->swapped); pass++) {
+	for (pass = 0; READ_ONCE(SHMEM_I(file_inode(lf->file))->swapped);
+	     pass++) {
 		if (pass == 3)
 			return -EAGAIN;
 		for (i = 0; i < npages; i++) {
@@ -227,11 +228,11 @@ static int luo_memfd_freeze(struct luo_file *lf)
 	struct luo_memfd *m = lf->hpriv;
 
 	/* A page that went to swap after all: its data is not here. */
-	if (READ_ONCE(SHMEM_I(lf->inode)->swapped))
+	if (READ_ONCE(SHMEM_I(file_inode(lf->file))->swapped))
 		return -EIO;
 	m->pos = READ_ONCE(lf->file->f_pos);
-	m->seals_at_freeze =
-		luo_memfd_owner_seals(m, READ_ONCE(SHMEM_I(lf->inode)->seals));
+	m->seals_at_freeze = luo_memfd_owner_seals(
+		m, READ_ONCE(SHMEM_I(file_inode(lf->file))->seals));
 	return 0;
 }
 
@@ -249,7 +250,7 @@ static u64 luo_memfd_data_len(struct luo_file *lf)
 static int luo_memfd_write_data(struct luo_file *lf, void *dst, u64 len)
 {
 	struct luo_memfd *m = lf->hpriv;
-	struct address_space *mapping = lf->inode->i_mapping;
+	struct address_space *mapping = file_inode(lf->file)->i_mapping;
 	struct luo_memfd_data *d = dst;
 	u8 *out = (u8 *)(d + 1);
 	pgoff_t i, npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
@@ -339,7 +340,7 @@ static int luo_memfd_check(const void *data, u64 len)
 	return 0;
 }
 
-static struct file *luo_memfd_retrieve(const void *data, u64 len)
+static int luo_memfd_retrieve(const void *data, u64 len, struct file **out)
 {
 	const struct luo_memfd_data *d = data;
 	struct file *file;
@@ -350,26 +351,27 @@ static struct file *luo_memfd_retrieve(const void *data, u64 len)
 	/* Checked at load already; cheap, and retrieve trusts nothing. */
 	err = luo_memfd_check(data, len);
 	if (err)
-		return ERR_PTR(err);
+		return err;
 	size = le64_to_cpu(d->size);
 	seals = le32_to_cpu(d->seals);
 
 	file = shmem_file_setup("memfd:luo", size, VM_NORESERVE);
 	if (IS_ERR(file))
-		return file;
+		return PTR_ERR(file);
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	err = luo_memfd_fill(file, (const u8 *)(d + 1), size);
 	if (err) {
 		fput(file);
-		return ERR_PTR(err);
+		return err;
 	}
 	/* As memfd_create(MFD_NOEXEC_SEAL): no execute bits with that seal. */
 	if (seals & LUO_F_SEAL_EXEC)
 		file_inode(file)->i_mode &= ~0111;
 	SHMEM_I(file_inode(file))->seals = seals;
 	file->f_pos = le64_to_cpu(d->pos);
-	return file;
+	*out = file;
+	return 0;
 }
 
 const struct luo_file_handler luo_memfd_handler = {

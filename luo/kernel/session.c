@@ -10,9 +10,11 @@
  * kernel), once.  Either way userspace gets an anon-inode file named
  * "[luo_session] <name>" that holds a reference to the session.
  *
- * Closing an outgoing session unpreserves its files, newest first, and
- * removes it.  Closing an incoming session finishes it; if it cannot
- * finish, it stays (and cannot be retrieved again).  Every ioctl and the
+ * What each operation does, and its errnos, is the core's
+ * (luo/core/lifecycle.cpp); this file copies the arguments in and out,
+ * installs the fd of RETRIEVE_FD last, and makes the session's file.  The
+ * release of that file is the core's close: an outgoing session's files
+ * are unpreserved, an incoming one is finished.  Every ioctl and the
  * release run with the serialize rwsem held for reading, so the freeze
  * sees either all of an operation or none of it.
  *
@@ -48,21 +50,8 @@ static_assert(LIVEUPDATE_SESSION_NAME_LENGTH == LUO_NAME_BUF);
 
 static int luo_session_release(struct inode *inode, struct file *file)
 {
-	struct luo_session *s = file->private_data;
-	struct luo_registry *r = luo_state.registry;
-
 	luo_mutation_begin();
-	if (luo_session_dir(s) == LUO_OUTGOING) {
-		luo_file_unpreserve_all(s);
-		luo_registry_release(r, luo_session_reserved(s));
-		luo_session_remove(r, s);
-	} else if (!luo_file_finish_session(s)) {
-		luo_session_remove(r, s);
-	} else {
-		pr_warn("session %s: could not finish on close; it stays until unload\n",
-			luo_session_name(s));
-	}
-	luo_session_put(r, s);
+	luo_close_session(luo_state.core, file->private_data);
 	luo_mutation_end();
 	luo_incoming_maybe_release();
 	return 0;
@@ -86,11 +75,11 @@ static int luo_session_preserve_fd(struct luo_session *s, void *arg,
 {
 	struct liveupdate_session_preserve_fd *a = arg;
 
-	return luo_file_preserve(s, a->fd, a->token);
+	return luo_preserve_fd(luo_state.core, s, a->fd, a->token);
 }
 
-static int luo_session_retrieve(struct luo_session *s, void *arg,
-				struct file **newfile)
+static int luo_session_retrieve_fd(struct luo_session *s, void *arg,
+				   struct file **newfile)
 {
 	struct liveupdate_session_retrieve_fd *a = arg;
 	int fd, err;
@@ -98,7 +87,7 @@ static int luo_session_retrieve(struct luo_session *s, void *arg,
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	err = luo_file_retrieve(s, a->token, newfile);
+	err = luo_retrieve_fd(luo_state.core, s, a->token, newfile);
 	if (err) {
 		put_unused_fd(fd);
 		return err;
@@ -107,15 +96,15 @@ static int luo_session_retrieve(struct luo_session *s, void *arg,
 	return 0;
 }
 
-static int luo_session_finish_ioctl(struct luo_session *s, void *arg,
-				    struct file **newfile)
+static int luo_session_finish(struct luo_session *s, void *arg,
+			      struct file **newfile)
 {
 	struct liveupdate_session_finish *a = arg;
 
 	/* Reserved for later use: only zero means "nothing asked for". */
 	if (a->reserved)
 		return -EINVAL;
-	return luo_file_finish_session(s);
+	return luo_finish(luo_state.core, s);
 }
 
 static int luo_session_get_name(struct luo_session *s, void *arg,
@@ -153,9 +142,9 @@ static const struct luo_session_cmd luo_session_cmds[] = {
 	LUO_CMD(LIVEUPDATE_SESSION_PRESERVE_FD, liveupdate_session_preserve_fd,
 		token, LUO_FOR_OUT, false, luo_session_preserve_fd),
 	LUO_CMD(LIVEUPDATE_SESSION_RETRIEVE_FD, liveupdate_session_retrieve_fd,
-		token, LUO_FOR_IN, true, luo_session_retrieve),
+		token, LUO_FOR_IN, true, luo_session_retrieve_fd),
 	LUO_CMD(LIVEUPDATE_SESSION_FINISH, liveupdate_session_finish, reserved,
-		LUO_FOR_IN, false, luo_session_finish_ioctl),
+		LUO_FOR_IN, false, luo_session_finish),
 	LUO_CMD(LIVEUPDATE_SESSION_GET_NAME, liveupdate_session_get_name, name,
 		LUO_FOR_OUT | LUO_FOR_IN, true, luo_session_get_name),
 };
@@ -216,127 +205,54 @@ static const struct file_operations luo_session_fops = {
 	.llseek = noop_llseek,
 };
 
-static struct file *luo_session_file(struct luo_session *s)
+/**
+ * luo_session_file() - the anon-inode file a session is handed out as.
+ * @s: the session; the file holds the caller's reference, which its
+ *	release gives to luo_close_session().
+ * @out: the file, "[luo_session] <name>".
+ *
+ * The core's session_file service (struct luo_kernel_ops).
+ *
+ * Return: 0 or -errno.
+ */
+int luo_session_file(struct luo_session *s, struct file **out)
 {
 	char name[sizeof("[luo_session] ") + LUO_NAME_BUF];
+	struct file *file;
 
 	snprintf(name, sizeof(name), "[luo_session] %s", luo_session_name(s));
-	return anon_inode_getfile(name, &luo_session_fops, s, O_RDWR);
-}
-
-/**
- * luo_session_create_file() - CREATE_SESSION: a new outgoing session.
- * @name: LUO_NAME_BUF bytes from userspace.
- * @filep: the session file, holding the caller's reference.
- *
- * The caller holds the serialize rwsem for reading.
- *
- * Return: 0, -EINVAL, -EEXIST, -ENOSPC, -ENOMEM.
- */
-int luo_session_create_file(const char *name, struct file **filep)
-{
-	struct luo_registry *r = luo_state.registry;
-	struct luo_session *s;
-	struct file *file;
-	int err;
-
-	err = luo_session_create(r, name, LUO_OUTGOING, &s);
-	if (err)
-		return err;
-	err = luo_registry_reserve(r, luo_session_cost());
-	if (err)
-		goto out_remove;
-	luo_session_set_reserved(s, luo_session_cost());
-	file = luo_session_file(s);
-	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
-		goto out_release;
-	}
-	*filep = file;
+	file = anon_inode_getfile(name, &luo_session_fops, s, O_RDWR);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	*out = file;
 	return 0;
-
-out_release:
-	luo_registry_release(r, luo_session_cost());
-out_remove:
-	luo_session_remove(r, s);
-	luo_session_put(r, s);
-	return err;
 }
 
-/**
- * luo_session_retrieve_file() - RETRIEVE_SESSION: hand out an incoming one.
- * @name: LUO_NAME_BUF bytes from userspace.
- * @filep: the session file.
- *
- * The caller holds the serialize rwsem for reading.  The lookup returns a
- * referenced session, so a concurrent close cannot free it under us.
- *
- * Return: 0, -EINVAL (bad name, already retrieved), -ENOENT (unknown, or
- * dropped by a discard racing this call), -ENOMEM.
- */
-int luo_session_retrieve_file(const char *name, struct file **filep)
-{
-	struct luo_registry *r = luo_state.registry;
-	struct luo_session *s;
-	struct file *file;
-	int err;
-
-	if (luo_name_check(name) < 0)
-		return -EINVAL;
-	s = luo_session_lookup(r, name, LUO_INCOMING);
-	if (!s)
-		return -ENOENT;
-	luo_session_lock(s);
-	if (luo_session_retrieved(s)) {
-		err = -EINVAL;
-		goto out_unlock;
-	}
-	/* Found a moment before discard dropped it: it is gone. */
-	if (luo_session_discarded(s)) {
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	file = luo_session_file(s);
-	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
-		goto out_unlock;
-	}
-	luo_session_set_retrieved(s);
-	luo_session_unlock(s);
-	*filep = file; /* keeps the lookup's reference */
-	return 0;
-
-out_unlock:
-	luo_session_unlock(s);
-	luo_session_put(r, s);
-	return err;
-}
-
-static int luo_session_show_one(struct luo_session *s, void *arg)
+static void luo_show_session(void *arg, const struct luo_session_view *v)
 {
 	struct seq_file *m = arg;
-	enum luo_dir dir = luo_session_dir(s);
-	struct luo_file_rec *rec;
-	const char *state;
 
-	luo_session_lock(s);
-	if (dir == LUO_OUTGOING)
-		state = "open";
-	else if (luo_session_finished(s))
-		state = "finished";
-	else if (luo_session_retrieved(s))
-		state = "retrieved";
-	else
-		state = "pending";
-	seq_printf(m, "session %s %s %u ", dir == LUO_OUTGOING ? "out" : "in",
-		   state, luo_session_nfiles(s));
-	seq_escape(m, luo_session_name(s), " \t\n\\");
+	seq_printf(m, "session %s %s %u ",
+		   v->dir == LUO_OUTGOING ? "out" : "in", v->state, v->nfiles);
+	seq_escape(m, v->name, " \t\n\\");
 	seq_putc(m, '\n');
-	for (rec = luo_file_first(s); rec; rec = luo_file_next(rec))
-		luo_file_show(m, rec, dir);
-	luo_session_unlock(s);
-	return 0;
 }
+
+static void luo_show_file(void *arg, const struct luo_file_view *v)
+{
+	struct seq_file *m = arg;
+
+	seq_printf(m, "file %llu %s %llu %s", v->token, v->handler, v->bytes,
+		   v->state);
+	if (v->error)
+		seq_printf(m, ":%d", v->error);
+	seq_putc(m, '\n');
+}
+
+static const struct luo_listing_ops luo_listing_ops = {
+	.session = luo_show_session,
+	.file = luo_show_file,
+};
 
 /**
  * luo_sessions_show() - the session listing, /proc/driver/<device>.
@@ -344,44 +260,20 @@ static int luo_session_show_one(struct luo_session *s, void *arg)
  * @unused: unused.
  *
  * Outgoing sessions, then incoming ones, each in creation order:
- * "session DIR STATE NFILES NAME" followed by its files (luo_file_show()).
- * DIR is "out" or "in"; STATE is "open" for outgoing sessions and
- * "pending", "retrieved" or "finished" for incoming ones.  Space, tab,
- * newline and backslash in NAME are written as octal escapes (\ooo), so
- * every line splits on spaces.  Takes no part in the serialize rwsem: the
- * listing still works after the freeze.
+ * "session DIR STATE NFILES NAME", then a line per file, "file TOKEN
+ * HANDLER BYTES STATE".  DIR is "out" or "in"; a session's STATE is
+ * "open" or "frozen" (outgoing), "pending", "retrieved" or "finished"
+ * (incoming); a file's is "preserved" or "frozen" (outgoing), "pending",
+ * "retrieved" or "failed:ERRNO" (incoming).  BYTES is what the file takes
+ * (or took) in the handover image.  Space, tab, newline and backslash in
+ * NAME are written as octal escapes (\ooo), so every line splits on
+ * spaces.  Takes no part in the serialize rwsem: the listing still works
+ * after the freeze.
  *
  * Return: 0.
  */
 int luo_sessions_show(struct seq_file *m, void *unused)
 {
-	luo_registry_visit(luo_state.registry, LUO_OUTGOING,
-			   luo_session_show_one, m);
-	luo_registry_visit(luo_state.registry, LUO_INCOMING,
-			   luo_session_show_one, m);
+	luo_core_list(luo_state.core, &luo_listing_ops, m);
 	return 0;
-}
-
-static int luo_session_add_nfiles(struct luo_session *s, void *arg)
-{
-	u64 *n = arg;
-
-	luo_session_lock(s);
-	*n += luo_session_nfiles(s);
-	luo_session_unlock(s);
-	return 0;
-}
-
-/**
- * luo_sessions_nfiles() - files in the listed sessions of one direction.
- * @dir: the direction.
- *
- * Return: the count.
- */
-u64 luo_sessions_nfiles(enum luo_dir dir)
-{
-	u64 n = 0;
-
-	luo_registry_visit(luo_state.registry, dir, luo_session_add_nfiles, &n);
-	return n;
 }

@@ -87,6 +87,7 @@ static struct lock_class_key luo_lock_keys[LUO_LOCK_NR];
 static const char *const luo_lock_names[LUO_LOCK_NR] = {
 	[LUO_LOCK_TABLE] = "luo_table",
 	[LUO_LOCK_SESSION] = "luo_session",
+	[LUO_LOCK_HELD] = "luo_held",
 };
 
 struct luo_mutex *luo_shim_mutex_create(enum luo_lock_kind kind)

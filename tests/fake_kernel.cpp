@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fake_kernel.cpp - the host tests' kernel files, descriptors and
+ * "fake-v1" handler (fake_kernel.h).
+ */
+#include "fake_kernel.h"
+
+#include <cerrno>
+
+#include <luo/image.h>
+
+namespace fake {
+
+int retrieve_nomem;
+std::map<int, struct file *> fds;
+
+namespace {
+
+void note(struct file *f, const std::string &what)
+{
+	if (f->log)
+		f->log->push_back(what + " " + f->name);
+}
+
+struct file *kfget(int fd)
+{
+	auto it = fds.find(fd);
+
+	if (it == fds.end())
+		return nullptr;
+	it->second->refs++;
+	return it->second;
+}
+
+void kget_file(struct file *f)
+{
+	f->refs++;
+}
+
+void kfput(struct file *f)
+{
+	EXPECT_GT(f->refs, 0) << f->name;
+	if (--f->refs == 0 && f->heap)
+		delete f;
+}
+
+const void *kfile_key(struct file *f)
+{
+	return f;
+}
+
+int ksession_file(luo_session *s, struct file **out)
+{
+	auto *f = new struct file;
+
+	f->heap = true;
+	f->session = s;
+	*out = f;
+	return 0;
+}
+
+bool can_preserve(struct file *f)
+{
+	return !f->refuse && !f->session;
+}
+
+int preserve(luo_file *lf)
+{
+	if (lf->file->preserve_err)
+		return lf->file->preserve_err;
+	lf->reserve = lf->file->data.size();
+	lf->file->preserved++;
+	return 0;
+}
+
+int populate(luo_file *lf)
+{
+	return lf->file->populate_err;
+}
+
+void unpreserve(luo_file *lf)
+{
+	note(lf->file, "unpreserve");
+	lf->file->preserved--;
+}
+
+int freeze(luo_file *lf)
+{
+	note(lf->file, "freeze");
+	if (lf->file->freeze_err)
+		return lf->file->freeze_err;
+	lf->file->frozen++;
+	return 0;
+}
+
+void unfreeze(luo_file *lf)
+{
+	note(lf->file, "unfreeze");
+	lf->file->frozen--;
+}
+
+unsigned long long data_len(luo_file *lf)
+{
+	return lf->file->data.size();
+}
+
+int write_data(luo_file *lf, void *dst, unsigned long long len)
+{
+	memcpy(dst, lf->file->data.data(), len);
+	return 0;
+}
+
+int check(const void *data, unsigned long long len)
+{
+	return len >= 3 && !memcmp(data, "BAD", 3) ? -EINVAL : 0;
+}
+
+int retrieve(const void *data, unsigned long long len, struct file **out)
+{
+	std::string d(static_cast<const char *>(data), len);
+
+	if (d.compare(0, 4, "FAIL") == 0)
+		return -EIO;
+	if (d.compare(0, 5, "NOMEM") == 0 && retrieve_nomem > 0) {
+		retrieve_nomem--;
+		return -ENOMEM;
+	}
+	auto *f = new struct file;
+	f->data = d;
+	f->heap = true;
+	*out = f;
+	return 0;
+}
+
+bool can_finish(luo_file *lf)
+{
+	return lf->file->can_finish;
+}
+
+void finish(luo_file *lf)
+{
+	lf->file->finished++;
+}
+
+} /* namespace */
+
+const luo_kernel_ops kKops = {kfget, kget_file, kfput, kfile_key,
+			      ksession_file};
+
+const luo_file_handler kHandler = {
+	"fake-v1", can_preserve, preserve, populate,   unpreserve,
+	freeze,	   unfreeze,	 data_len, write_data, check,
+	retrieve,  can_finish,	 finish,
+};
+
+const luo_file_handler *const kHandlers[] = {&kHandler};
+
+} /* namespace fake */
+
+const luo_image_stamp kTestStamp = {7, 1700000000, 0};
+
+void CoreTest::SetUp()
+{
+	fake::retrieve_nomem = 0;
+	ASSERT_EQ(0, luo_core_new(&fake::kKops, fake::kHandlers, 1, &r));
+}
+
+void CoreTest::TearDown()
+{
+	while (!files.empty())
+		close(files.begin()->first);
+	luo_discard_incoming(r);
+	EXPECT_EQ(0u, luo_registry_count(r, LUO_OUTGOING));
+	EXPECT_EQ(0u, luo_registry_reserved(r));
+	luo_core_free(r);
+	/* Every reference the core took was given back. */
+	for (const FakeFile &f : fakes_)
+		EXPECT_EQ(1, f.refs) << f.data;
+}
+
+luo_session *CoreTest::session(const char *name)
+{
+	char buf[LUO_NAME_BUF] = {};
+	struct file *f = nullptr;
+
+	strncpy(buf, name, sizeof(buf) - 1);
+	EXPECT_EQ(0, luo_create_session(r, buf, &f)) << name;
+	if (!f)
+		return nullptr;
+	files[f->session] = f;
+	return f->session;
+}
+
+void CoreTest::add(luo_session *s, unsigned long long token, struct file *f,
+		   int err)
+{
+	EXPECT_EQ(err, luo_preserve_file(r, s, f, token)) << token;
+}
+
+luo_session *CoreTest::retrieve(const char *name, int *err)
+{
+	char buf[LUO_NAME_BUF] = {};
+	struct file *f = nullptr;
+
+	strncpy(buf, name, sizeof(buf) - 1);
+	int e = luo_retrieve_session(r, buf, &f);
+	if (err)
+		*err = e;
+	else
+		EXPECT_EQ(0, e) << name;
+	if (e)
+		return nullptr;
+	files[f->session] = f;
+	return f->session;
+}
+
+std::string CoreTest::retrieve_fd(luo_session *s, unsigned long long token)
+{
+	struct file *f = nullptr;
+	int err = luo_retrieve_fd(r, s, token, &f);
+
+	if (err)
+		return std::to_string(err);
+	std::string d = f->data;
+	fake::kKops.fput(f);
+	return d;
+}
+
+void CoreTest::close(luo_session *s)
+{
+	struct file *f = files.at(s);
+
+	files.erase(s);
+	luo_close_session(r, s);
+	fake::kKops.fput(f);
+}
+
+std::vector<unsigned char> CoreTest::serialize(int *err)
+{
+	std::vector<unsigned char> img(1 << 16);
+	unsigned long long used = 0;
+	int e = luo_serialize(r, img.data(), img.size(), &kTestStamp, &used);
+
+	if (err)
+		*err = e;
+	else
+		EXPECT_EQ(0, e);
+	img.resize(e ? 0 : used);
+	return img;
+}
+
+std::vector<std::string> CoreTest::listing()
+{
+	std::vector<std::string> lines;
+	luo_listing_ops ops = {
+		[](void *arg, const luo_session_view *v) {
+			static_cast<std::vector<std::string> *>(arg)->push_back(
+				std::string("session ") +
+				(v->dir == LUO_OUTGOING ? "out " : "in ") +
+				v->state + " " + std::to_string(v->nfiles) +
+				" " + v->name);
+		},
+		[](void *arg, const luo_file_view *v) {
+			std::string l = "file " + std::to_string(v->token) +
+					" " + v->handler + " " +
+					std::to_string(v->bytes) + " " +
+					v->state;
+			if (v->error)
+				l += ":" + std::to_string(v->error);
+			static_cast<std::vector<std::string> *>(arg)->push_back(
+				l);
+		},
+	};
+
+	luo_core_list(r, &ops, &lines);
+	return lines;
+}
