@@ -304,6 +304,101 @@ unsigned long luo_discard_unretrieved(struct luo_core *c);
  */
 void luo_discard_incoming(struct luo_core *c);
 
+/* ---- the ioctl rules ----------------------------------------------------- */
+
+/*
+ * The ABI's command words, as include/uapi/linux/liveupdate.h spells them
+ * (_IO(0xBA, nr): no size or direction in the word); the C layer asserts
+ * that they agree.
+ */
+#define LUO_IOC(nr) ((0xBAu << 8) | (nr))
+#define LUO_IOC_DEVICE_BASE 0x00
+#define LUO_IOC_SESSION_BASE 0x40
+
+/**
+ * enum luo_ioctl_target - which file an ioctl was issued on.
+ * @LUO_ON_DEVICE: /dev/liveupdate.
+ * @LUO_ON_SESSION: a session's file.
+ */
+enum luo_ioctl_target {
+	LUO_ON_DEVICE,
+	LUO_ON_SESSION,
+};
+
+/**
+ * enum luo_ioctl_op - every ioctl, in the order of its nr.
+ * @LUO_OP_CREATE_SESSION: CREATE_SESSION, on the device.
+ * @LUO_OP_RETRIEVE_SESSION: RETRIEVE_SESSION, on the device.
+ * @LUO_OP_PRESERVE_FD: PRESERVE_FD, on an outgoing session.
+ * @LUO_OP_RETRIEVE_FD: RETRIEVE_FD, on an incoming session.
+ * @LUO_OP_FINISH: FINISH, on an incoming session.
+ * @LUO_OP_GET_NAME: GET_NAME, on either.
+ */
+enum luo_ioctl_op {
+	LUO_OP_CREATE_SESSION,
+	LUO_OP_RETRIEVE_SESSION,
+	LUO_OP_PRESERVE_FD,
+	LUO_OP_RETRIEVE_FD,
+	LUO_OP_FINISH,
+	LUO_OP_GET_NAME,
+};
+
+/**
+ * struct luo_ioctl_rule - how one ioctl is dispatched.
+ * @op: which it is.
+ * @cmd: its command word.
+ * @size: bytes of its struct in this kernel's ABI.
+ * @min_size: the smallest size userspace may pass: up to the end of the
+ *	last field it must set.
+ * @on_dirs: the sessions it applies to, a bit per enum luo_dir (0: it is
+ *	the device's).
+ * @reply: the struct is copied back on success.
+ */
+struct luo_ioctl_rule {
+	enum luo_ioctl_op op;
+	unsigned int cmd;
+	unsigned int size;
+	unsigned int min_size;
+	unsigned int on_dirs;
+	bool reply;
+};
+
+/**
+ * luo_ioctl_find() - the first step of every ioctl: find its rule by nr.
+ * @target: the file it was issued on.
+ * @cmd: the command word.
+ *
+ * The dispatch order, the same for every ioctl, on every file:
+ *
+ *  1. nr outside the file's range: -EINVAL (this function: NULL);
+ *  2. the caller's ``size`` (the struct's first u32) unreadable: -EFAULT;
+ *  3. not exactly the command word of that nr: -ENOTTY;
+ *  4. on a session of the wrong direction: -EINVAL;
+ *  5. ``size`` below @min_size: -EINVAL;
+ *  6. bytes past @size that are not zero: -E2BIG (the struct copied in,
+ *     unreadable: -EFAULT);
+ *  7. the operation itself, with its own errnos (see each one above).
+ *
+ * Steps 2 and 6 touch user memory, so they are the C layer's; 3 to 5 are
+ * luo_ioctl_admit().
+ *
+ * Return: the rule, or NULL for step 1.
+ */
+const struct luo_ioctl_rule *luo_ioctl_find(enum luo_ioctl_target target,
+					    unsigned int cmd);
+
+/**
+ * luo_ioctl_admit() - steps 3 to 5 of the dispatch order.
+ * @rule: from luo_ioctl_find().
+ * @cmd: the command word.
+ * @dir: the session's direction (ignored on the device).
+ * @usize: the caller's ``size``.
+ *
+ * Return: 0, -ENOTTY or -EINVAL.
+ */
+int luo_ioctl_admit(const struct luo_ioctl_rule *rule, unsigned int cmd,
+		    enum luo_dir dir, unsigned int usize);
+
 /* ---- status and listing ----------------------------------------------- */
 
 /**

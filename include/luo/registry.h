@@ -17,7 +17,7 @@
  *
  * Locking: the registry's table mutex (LUO_LOCK_TABLE) protects the table
  * and the list; it is taken inside the registry's methods and never held
- * on return.  It nests inside the serialize rwsem, outside session mutexes.
+ * on return (the order of all locks: luo/kernel/luo.h).
  */
 #ifndef LUO_REGISTRY_H
 #define LUO_REGISTRY_H

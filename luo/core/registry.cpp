@@ -108,7 +108,10 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 
 	LUO_TRY(check_name(name_buf, &len));
 
-	/* Allocate before taking the lock: nothing sleeps in there but it. */
+	/*
+	 * Allocate before taking the lock, which is held briefly: only the
+	 * table's growth allocates under it, and its failure is harmless.
+	 */
 	auto *s = static_cast<Session *>(luo_shim_zalloc(sizeof(Session)));
 	if (!s)
 		return Status::error(kENOMEM);

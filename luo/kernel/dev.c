@@ -84,10 +84,12 @@ static int luo_dev_release(struct inode *inode, struct file *file)
 static_assert(sizeof(struct liveupdate_ioctl_create_session) ==
 	      sizeof(struct liveupdate_ioctl_retrieve_session));
 
-static const unsigned int luo_dev_cmds[] = {
-	[LIVEUPDATE_CMD_CREATE_SESSION] = LIVEUPDATE_IOCTL_CREATE_SESSION,
-	[LIVEUPDATE_CMD_RETRIEVE_SESSION] = LIVEUPDATE_IOCTL_RETRIEVE_SESSION,
-};
+/* The core's rules (luo/core/ioctl.cpp) spell the same command words. */
+static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 0) ==
+	      LIVEUPDATE_IOCTL_CREATE_SESSION);
+static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 1) ==
+	      LIVEUPDATE_IOCTL_RETRIEVE_SESSION);
+static_assert(sizeof(struct liveupdate_ioctl_create_session) == 72);
 
 /*
  * CREATE_SESSION and RETRIEVE_SESSION.  Before anything changes, the
@@ -101,19 +103,20 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 {
 	struct liveupdate_ioctl_create_session a;
 	void __user *uarg = (void __user *)arg;
-	unsigned int nr = _IOC_NR(cmd);
+	const struct luo_ioctl_rule *rule;
 	struct file *sfile;
 	u32 usize;
 	int fd, err;
 
-	if (nr >= ARRAY_SIZE(luo_dev_cmds))
+	/* The dispatch order is the core's (luo_ioctl_find() in core.h). */
+	rule = luo_ioctl_find(LUO_ON_DEVICE, cmd);
+	if (!rule)
 		return -EINVAL;
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (cmd != luo_dev_cmds[nr])
-		return -ENOTTY;
-	if (usize < offsetofend(struct liveupdate_ioctl_create_session, name))
-		return -EINVAL;
+	err = luo_ioctl_admit(rule, cmd, LUO_OUTGOING, usize);
+	if (err)
+		return err;
 	err = copy_struct_from_user(&a, sizeof(a), uarg, usize);
 	if (err)
 		return err;
@@ -126,7 +129,7 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 	err = luo_mutation_begin_interruptible();
 	if (err)
 		goto out_fd;
-	if (nr == LIVEUPDATE_CMD_CREATE_SESSION)
+	if (rule->op == LUO_OP_CREATE_SESSION)
 		err = luo_create_session(luo_state.core, a.name, &sfile);
 	else
 		err = luo_retrieve_session(luo_state.core, a.name, &sfile);

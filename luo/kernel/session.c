@@ -18,10 +18,9 @@
  * release run with the serialize rwsem held for reading, so the freeze
  * sees either all of an operation or none of it.
  *
- * The ioctls follow the dispatch rules of include/uapi/linux/liveupdate.h:
- * nr out of range EINVAL, size unreadable EFAULT, wrong command word
- * ENOTTY, wrong kind of session EINVAL, size too small EINVAL, non-zero
- * bytes past the known struct E2BIG.
+ * The ioctls follow the dispatch order the core's rules give
+ * (luo_ioctl_find() in include/luo/core.h, the table in
+ * luo/core/ioctl.cpp).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -47,6 +46,14 @@ static_assert(offsetof(struct liveupdate_ioctl_create_session, name) == 8);
 static_assert(offsetof(struct liveupdate_session_preserve_fd, token) == 8);
 static_assert(offsetof(struct liveupdate_session_get_name, name) == 8);
 static_assert(LIVEUPDATE_SESSION_NAME_LENGTH == LUO_NAME_BUF);
+/* The core's rules (luo/core/ioctl.cpp) spell the same command words. */
+static_assert(LUO_IOC(LUO_IOC_SESSION_BASE + 0) ==
+	      LIVEUPDATE_SESSION_PRESERVE_FD);
+static_assert(LUO_IOC(LUO_IOC_SESSION_BASE + 1) ==
+	      LIVEUPDATE_SESSION_RETRIEVE_FD);
+static_assert(LUO_IOC(LUO_IOC_SESSION_BASE + 2) == LIVEUPDATE_SESSION_FINISH);
+static_assert(LUO_IOC(LUO_IOC_SESSION_BASE + 3) == LIVEUPDATE_SESSION_GET_NAME);
+static_assert(LIVEUPDATE_CMD_SESSION_BASE == LUO_IOC_SESSION_BASE);
 
 static int luo_session_release(struct inode *inode, struct file *file)
 {
@@ -70,92 +77,55 @@ static int luo_reply_with_fd(void __user *uarg, void *reply, size_t ksize,
 	return 0;
 }
 
-static int luo_session_preserve_fd(struct luo_session *s, void *arg,
-				   struct file **newfile)
+/* The operation of @op on @s, its struct copied in at @arg. */
+static int luo_session_op(struct luo_session *s, enum luo_ioctl_op op,
+			  void *arg, struct file **newfile)
 {
-	struct liveupdate_session_preserve_fd *a = arg;
-
-	return luo_preserve_fd(luo_state.core, s, a->fd, a->token);
-}
-
-static int luo_session_retrieve_fd(struct luo_session *s, void *arg,
-				   struct file **newfile)
-{
-	struct liveupdate_session_retrieve_fd *a = arg;
+	struct liveupdate_session_preserve_fd *preserve = arg;
+	struct liveupdate_session_retrieve_fd *retrieve = arg;
+	struct liveupdate_session_finish *finish = arg;
+	struct liveupdate_session_get_name *get_name = arg;
 	int fd, err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
-	err = luo_retrieve_fd(luo_state.core, s, a->token, newfile);
-	if (err) {
-		put_unused_fd(fd);
-		return err;
+	switch (op) {
+	case LUO_OP_PRESERVE_FD:
+		return luo_preserve_fd(luo_state.core, s, preserve->fd,
+				       preserve->token);
+	case LUO_OP_RETRIEVE_FD:
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0)
+			return fd;
+		err = luo_retrieve_fd(luo_state.core, s, retrieve->token,
+				      newfile);
+		if (err) {
+			put_unused_fd(fd);
+			return err;
+		}
+		retrieve->fd = fd;
+		return 0;
+	case LUO_OP_FINISH:
+		/* Reserved for later use: only zero means "nothing asked for". */
+		if (finish->reserved)
+			return -EINVAL;
+		return luo_finish(luo_state.core, s);
+	case LUO_OP_GET_NAME:
+		if (get_name->reserved)
+			return -EINVAL;
+		strscpy(get_name->name, luo_session_name(s),
+			sizeof(get_name->name));
+		return 0;
+	default:
+		return -ENOTTY; /* a device ioctl: not in the session's table */
 	}
-	a->fd = fd;
-	return 0;
 }
 
-static int luo_session_finish(struct luo_session *s, void *arg,
-			      struct file **newfile)
-{
-	struct liveupdate_session_finish *a = arg;
-
-	/* Reserved for later use: only zero means "nothing asked for". */
-	if (a->reserved)
-		return -EINVAL;
-	return luo_finish(luo_state.core, s);
-}
-
-static int luo_session_get_name(struct luo_session *s, void *arg,
-				struct file **newfile)
-{
-	struct liveupdate_session_get_name *a = arg;
-
-	if (a->reserved)
-		return -EINVAL;
-	strscpy(a->name, luo_session_name(s), sizeof(a->name));
-	return 0;
-}
-
-/* Which sessions a command applies to. */
-#define LUO_FOR_OUT BIT(LUO_OUTGOING)
-#define LUO_FOR_IN BIT(LUO_INCOMING)
-
-struct luo_session_cmd {
-	unsigned int cmd;
-	size_t size;
-	size_t min_size;
-	unsigned int kinds;
-	bool reply;
-	int (*fn)(struct luo_session *s, void *arg, struct file **newfile);
-};
-
-#define LUO_CMD(_cmd, _struct, _last, _kinds, _reply, _fn)      \
-	{                                                       \
-		.cmd = _cmd, .size = sizeof(struct _struct),    \
-		.min_size = offsetofend(struct _struct, _last), \
-		.kinds = _kinds, .reply = _reply, .fn = _fn     \
-	}
-
-static const struct luo_session_cmd luo_session_cmds[] = {
-	LUO_CMD(LIVEUPDATE_SESSION_PRESERVE_FD, liveupdate_session_preserve_fd,
-		token, LUO_FOR_OUT, false, luo_session_preserve_fd),
-	LUO_CMD(LIVEUPDATE_SESSION_RETRIEVE_FD, liveupdate_session_retrieve_fd,
-		token, LUO_FOR_IN, true, luo_session_retrieve_fd),
-	LUO_CMD(LIVEUPDATE_SESSION_FINISH, liveupdate_session_finish, reserved,
-		LUO_FOR_IN, false, luo_session_finish),
-	LUO_CMD(LIVEUPDATE_SESSION_GET_NAME, liveupdate_session_get_name, name,
-		LUO_FOR_OUT | LUO_FOR_IN, true, luo_session_get_name),
-};
-
+/* The dispatch order is the core's (luo_ioctl_find() in core.h). */
 static long luo_session_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
 	struct luo_session *s = file->private_data;
 	void __user *uarg = (void __user *)arg;
-	const struct luo_session_cmd *c;
-	unsigned int nr = _IOC_NR(cmd);
+	const struct luo_ioctl_rule *rule;
 	union {
 		struct liveupdate_session_preserve_fd preserve;
 		struct liveupdate_session_retrieve_fd retrieve;
@@ -166,33 +136,30 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 	u32 usize;
 	int err;
 
-	if (nr < LIVEUPDATE_CMD_SESSION_BASE ||
-	    nr - LIVEUPDATE_CMD_SESSION_BASE >= ARRAY_SIZE(luo_session_cmds))
+	rule = luo_ioctl_find(LUO_ON_SESSION, cmd);
+	if (!rule)
 		return -EINVAL;
-	c = &luo_session_cmds[nr - LIVEUPDATE_CMD_SESSION_BASE];
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (cmd != c->cmd)
-		return -ENOTTY;
-	if (!(c->kinds & BIT(luo_session_dir(s))))
-		return -EINVAL;
-	if (usize < c->min_size)
-		return -EINVAL;
-	err = copy_struct_from_user(&buf, c->size, uarg, usize);
+	err = luo_ioctl_admit(rule, cmd, luo_session_dir(s), usize);
+	if (err)
+		return err;
+	err = copy_struct_from_user(&buf, rule->size, uarg, usize);
 	if (err)
 		return err;
 
 	err = luo_mutation_begin_interruptible();
 	if (err)
 		return err;
-	err = c->fn(s, &buf, &newfile);
+	err = luo_session_op(s, rule->op, &buf, &newfile);
 	luo_mutation_end();
 	if (err)
 		return err;
 	if (newfile)
-		return luo_reply_with_fd(uarg, &buf, c->size, usize,
+		return luo_reply_with_fd(uarg, &buf, rule->size, usize,
 					 buf.retrieve.fd, newfile);
-	if (c->reply && copy_to_user(uarg, &buf, min_t(size_t, c->size, usize)))
+	if (rule->reply &&
+	    copy_to_user(uarg, &buf, min_t(size_t, rule->size, usize)))
 		return -EFAULT;
 	return 0;
 }
