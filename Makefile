@@ -54,9 +54,11 @@ kunit:
 vm-test:
 	@scripts/vm-test.sh
 
-# The ioctl fuzzer for FUZZ_TIME seconds (FUZZ_SEED=n to replay a seed).
+# The ioctl fuzzer in the VM for FUZZ_TIME seconds (FUZZ_SEED=n to replay a
+# seed), then the decoder under libFuzzer on the host for as long.
 fuzz:
 	@scripts/fuzz.sh
+	@scripts/fuzz-decode.sh
 
 # The soak for SOAK_MINUTES (default 10) with SOAK_THREADS (default 8).
 soak:
@@ -108,7 +110,8 @@ help:
 	@echo "make vm-test     userspace tests in the test kernel (QEMU)"
 	@echo "make stock-test  the VM suite in Debian's stock 6.1/6.12"
 	@echo "make lint        clang-format, checkpatch, sparse"
-	@echo "make fuzz        the ioctl fuzzer, FUZZ_TIME s (FUZZ_SEED=n), then a kexec"
+	@echo "make fuzz        the ioctl fuzzer, FUZZ_TIME s (FUZZ_SEED=n), then a kexec;"
+	@echo "                 then the image decoder under libFuzzer, FUZZ_TIME s"
 	@echo "make soak        8 threads for SOAK_MINUTES (10), then a kexec under load"
 	@echo "make tools       libluo (static, shared, pkg-config), luoctl in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"

@@ -4,7 +4,8 @@
 # check.sh - `make check`: every test layer in order, then one summary.
 #
 #   lint        clang-format, checkpatch, sparse (one test)
-#   host-test   C++ core under GoogleTest, ASan+UBSan and TSan
+#   host-test   C++ core under GoogleTest, ASan+UBSan and TSan; the
+#               decoder under libFuzzer (host-fuzz)
 #   kunit       KUnit suites in the test kernel (QEMU)
 #   vm-test     userspace tests and tooling self-tests in the test kernel
 #   stock-test  the VM suite on Debian's stock 6.12 and 6.1 kernels

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# host-test.sh - the C++ core under GoogleTest, twice: ASan+UBSan, and TSan.
+# host-test.sh - the C++ core under GoogleTest, twice: ASan+UBSan, and TSan;
+# then the decoder under libFuzzer (scripts/fuzz-decode.sh --check).
 #
 # Same sources as luo.ko, against tests/host_shim.cpp.  Counts come from
 # GoogleTest's XML report; a binary that dies before writing it (a
@@ -54,4 +55,6 @@ PY
 	record "host-$name" $((tests - failures)) "$failures"
 	[ "$failures" -eq 0 ] || status=1
 done
+# The decoder under libFuzzer, bounded (make fuzz runs it for longer).
+"$LUO_TOP/scripts/fuzz-decode.sh" --check || status=1
 exit $status

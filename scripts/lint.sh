@@ -23,7 +23,7 @@ note() { echo "lint: $*"; problems=$((problems + 1)); }
 c_files=$(git ls-files 'luo/kernel/*.[ch]' 'kunit/*.[ch]' 'include/uapi/*.h' \
 	'include/luo/shim.h' 'include/luo/core.h' 'tests/vm/*.[ch]' \
 	'tests/fuzz/*.[ch]' 'tools/*.[ch]')
-cxx_files=$(git ls-files 'luo/core/*.cpp' 'luo/core/*.h' 'include/luo/*.h' \
+cxx_files=$(git ls-files 'luo/core/*.cpp' 'luo/core/*.h' 'include/luo/*.h' 'tests/fuzz/*.cpp' \
 	'tests/*.cpp' 'tests/*.h' | grep -v -e shim.h -e core.h -e '^tests/vm/')
 
 for f in $c_files; do
