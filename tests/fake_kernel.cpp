@@ -13,6 +13,9 @@ namespace fake {
 
 int retrieve_nomem;
 std::map<int, struct file *> fds;
+bool gate_drains = true;
+int gate_held;
+unsigned int gate_timeout_ms;
 
 namespace {
 
@@ -142,10 +145,26 @@ void finish(luo_file *lf)
 	lf->file->finished++;
 }
 
+bool kgate_close(unsigned int timeout_ms)
+{
+	gate_timeout_ms = timeout_ms;
+	if (!gate_drains)
+		return false;
+	gate_held++;
+	return true;
+}
+
+void kgate_release()
+{
+	EXPECT_GT(gate_held, 0);
+	gate_held--;
+}
+
 } /* namespace */
 
-const luo_kernel_ops kKops = {kfget, kget_file, kfput, kfile_key,
-			      ksession_file};
+const luo_kernel_ops kKops = {kfget,	    kget_file,	   kfput,
+			      kfile_key,    ksession_file, kgate_close,
+			      kgate_release};
 
 const luo_file_handler kHandler = {
 	"fake-v1", can_preserve, preserve, populate,   unpreserve,
@@ -162,6 +181,8 @@ const luo_image_stamp kTestStamp = {7, 1700000000, 0};
 void CoreTest::SetUp()
 {
 	fake::retrieve_nomem = 0;
+	fake::gate_drains = true;
+	fake::gate_held = 0;
 	ASSERT_EQ(0, luo_core_new(&fake::kKops, fake::kHandlers, 1, &r));
 }
 

@@ -50,6 +50,10 @@ namespace fake {
 /* "fake-v1" retrieve: data starting "FAIL" is a verdict, "NOMEM" not. */
 extern int retrieve_nomem; /* how many -ENOMEM before a success */
 extern std::map<int, struct file *> fds;
+/* The freeze's gate: whether the drain succeeds, and whether it is held. */
+extern bool gate_drains;
+extern int gate_held;
+extern unsigned int gate_timeout_ms;
 extern const luo_kernel_ops kKops;
 extern const luo_file_handler kHandler;
 extern const luo_file_handler *const kHandlers[];

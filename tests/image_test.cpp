@@ -813,3 +813,76 @@ TEST_F(ImageTest, TokensAreUniquePerSession)
 }
 
 } // namespace
+
+namespace {
+
+/* The freeze controller (luo/core/freeze.cpp), with the fake gate. */
+using FreezeTest = CoreTest;
+
+TEST_F(FreezeTest, DrainedFreezeWritesTheImageAndKeepsTheGate)
+{
+	FakeFile &a = fake("abc");
+	add(session("f"), 1, &a);
+	std::vector<unsigned char> img(4096, 0xAA);
+	unsigned long long used = 1;
+	char why[48] = "";
+	ASSERT_EQ(0, luo_core_freeze(r, img.data(), img.size(), 10, &kTestStamp,
+				     &used, why, sizeof(why)));
+	EXPECT_EQ(10u, fake::gate_timeout_ms);
+	EXPECT_EQ(1, fake::gate_held); /* until the jump, or a thaw */
+	EXPECT_EQ(1, a.frozen);
+	EXPECT_EQ(luo_image_header_cost() + luo_session_cost() +
+			  luo_file_cost(3),
+		  used);
+	EXPECT_EQ(0, luo_image_check(img.data(), used, nullptr, nullptr, 0));
+	luo_unfreeze_all(r);
+	fake::gate_held = 0;
+}
+
+TEST_F(FreezeTest, ADrainThatTimesOutWritesWhyAndFreezesNothing)
+{
+	FakeFile &a = fake("abc");
+	add(session("f"), 1, &a);
+	fake::gate_drains = false;
+	std::vector<unsigned char> img(4096, 0xAA);
+	unsigned long long used = 1;
+	char why[48];
+	EXPECT_EQ(-ETIMEDOUT,
+		  luo_core_freeze(r, img.data(), img.size(), 10000, &kTestStamp,
+				  &used, why, sizeof(why)));
+	EXPECT_STREQ("in-flight operations did not drain in 10000 ms", why);
+	EXPECT_EQ(0u, used);
+	EXPECT_EQ(0, a.frozen);
+	EXPECT_EQ(0, fake::gate_held);
+	luo_image_info info = {};
+	EXPECT_EQ(-ECANCELED,
+		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
+	EXPECT_STREQ(why, info.reason);
+}
+
+TEST_F(FreezeTest, AFileThatRefusesWritesWhyAndReleasesTheGate)
+{
+	FakeFile &a = fake("a"), &b = fake("b");
+	b.freeze_err = -EIO;
+	luo_session *s = session("f");
+	add(s, 1, &a);
+	add(s, 2, &b);
+	std::vector<unsigned char> img(4096, 0xAA);
+	unsigned long long used = 1;
+	char why[48];
+	EXPECT_EQ(-EIO, luo_core_freeze(r, img.data(), img.size(), 10,
+					&kTestStamp, &used, why, sizeof(why)));
+	EXPECT_STREQ("a file could not be frozen (-5)", why);
+	EXPECT_EQ(0, a.frozen + b.frozen);
+	EXPECT_EQ(0, fake::gate_held); /* released; mutations still away */
+	luo_image_info info = {};
+	EXPECT_EQ(-ECANCELED,
+		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
+	EXPECT_STREQ("a file could not be frozen (-5)", info.reason);
+	EXPECT_EQ((std::vector<std::string>{"session out open 2 f",
+					    "file 1 fake-v1 1 preserved",
+					    "file 2 fake-v1 1 preserved"}),
+		  listing());
+}
+
+} // namespace

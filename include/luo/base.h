@@ -62,6 +62,7 @@ enum Errno : int {
 	kENOTTY = 25,
 	kE2BIG = 7,
 	kEOPNOTSUPP = 95,
+	kETIMEDOUT = 110,
 	kECANCELED = 125,
 };
 

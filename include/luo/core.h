@@ -119,6 +119,12 @@ struct luo_file_handler {
  *	preserved at most once, in any session.
  * @session_file: the file a session is handed out as (an anon inode
  *	holding the caller's reference to @s), or -errno.
+ * @gate_close: the freeze's drain: turn new mutations away, then wait at
+ *	most @timeout_ms for those inside to leave; true with every
+ *	mutation excluded (the serialize rwsem held for writing), false
+ *	with them still turned away and the lock not held.
+ * @gate_release: give up what @gate_close took, new mutations still
+ *	turned away (after a failed freeze, until the jump or a thaw).
  */
 struct luo_kernel_ops {
 	struct file *(*fget)(int fd);
@@ -126,6 +132,8 @@ struct luo_kernel_ops {
 	void (*fput)(struct file *file);
 	const void *(*file_key)(struct file *file);
 	int (*session_file)(struct luo_session *s, struct file **out);
+	bool (*gate_close)(unsigned int timeout_ms);
+	void (*gate_release)(void);
 };
 
 /**
@@ -613,6 +621,52 @@ int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 void luo_image_write_failed(void *dst, unsigned long long cap,
 			    const struct luo_image_stamp *stamp,
 			    const char *reason);
+
+/**
+ * luo_core_freeze() - the freeze controller: drain, freeze, write.
+ * @c: the core.
+ * @dst: where the image goes, or NULL (handover off: freeze only).
+ * @cap: bytes at @dst.
+ * @timeout_ms: how long the drain waits for in-flight mutations.
+ * @stamp: generation and times for the header.
+ * @used: bytes of image written (0 on failure).
+ * @why: the reason on failure, also in the failed header.
+ * @why_len: bytes at @why.
+ *
+ * Allocates nothing and never blocks past @timeout_ms on userspace.  If
+ * the drain times out, or a file refuses to freeze, @dst gets the header
+ * of a failed freeze with the reason (the next kernel reports it), no
+ * file stays frozen, and new mutations stay turned away.  On success every
+ * mutation stays excluded: the jump (or a test thaw) ends it.
+ *
+ * Return: 0, -ETIMEDOUT, or a file's freeze error.
+ */
+int luo_core_freeze(struct luo_core *c, void *dst, unsigned long long cap,
+		    unsigned int timeout_ms,
+		    const struct luo_image_stamp *stamp,
+		    unsigned long long *used, char *why, unsigned long why_len);
+
+/**
+ * luo_core_freeze_drained() - luo_core_freeze() once the drain is done.
+ * @c: the core; the caller's gate_close() succeeded.
+ * @dst: as for luo_core_freeze().
+ * @cap: bytes at @dst.
+ * @stamp: generation and times.
+ * @used: bytes of image written.
+ * @why: the reason on failure.
+ * @why_len: bytes at @why.
+ *
+ * For a caller that sizes @dst only once nothing can change (the test
+ * round trip).  On failure the failed header is written and gate_release()
+ * called.
+ *
+ * Return: 0 or a file's freeze error.
+ */
+int luo_core_freeze_drained(struct luo_core *c, void *dst,
+			    unsigned long long cap,
+			    const struct luo_image_stamp *stamp,
+			    unsigned long long *used, char *why,
+			    unsigned long why_len);
 
 /**
  * luo_unfreeze_all() - unfreeze every outgoing file, newest first.

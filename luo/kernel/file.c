@@ -11,7 +11,9 @@
  * is here, in struct luo_kernel_ops: a descriptor's file, references, the
  * inode that keys the set of files luo holds (a file is preserved at most
  * once, in any session, and a retrieved one is held until its session is
- * finished), and the session's anon-inode file (session.c).  The handlers
+ * finished), the session's anon-inode file (session.c), and the freeze's
+ * gate: the serialize rwsem and the flag that turns mutations away
+ * (freeze.c).  The handlers
  * that know a kind of file (memfd.c) are listed in luo_handlers, in the
  * order the core asks them whether they accept a file.
  */
@@ -54,4 +56,6 @@ const struct luo_kernel_ops luo_kernel_ops = {
 	.fput = luo_kfput,
 	.file_key = luo_kfile_key,
 	.session_file = luo_session_file,
+	.gate_close = luo_gate_close,
+	.gate_release = luo_gate_release,
 };

@@ -131,12 +131,17 @@ void luo_mutation_end(void)
 	up_read(&luo_serialize_rwsem);
 }
 
-/*
- * Turn new operations away, then wait up to @timeout_ms for those inside
- * to leave.  True with the write side held; false with luo_freezing set
- * and the lock not held (the caller decides whether to thaw).
+/**
+ * luo_gate_close() - turn new operations away, then wait up to @timeout_ms
+ * for those inside to leave.
+ * @timeout_ms: how long.
+ *
+ * The core's gate_close service (struct luo_kernel_ops).
+ *
+ * Return: true with the write side held; false with luo_freezing set and
+ * the lock not held (the caller decides whether to thaw).
  */
-static bool luo_freeze_drain(unsigned int timeout_ms)
+bool luo_gate_close(unsigned int timeout_ms)
 {
 	unsigned long deadline = jiffies + msecs_to_jiffies(timeout_ms);
 
@@ -147,6 +152,16 @@ static bool luo_freeze_drain(unsigned int timeout_ms)
 		usleep_range(500, 1000);
 	}
 	return true;
+}
+
+/**
+ * luo_gate_release() - drop the write side after a failed freeze; new
+ * operations stay turned away.  The core's gate_release service.
+ */
+void luo_gate_release(void)
+{
+	lockdep_assert_held_write(&luo_serialize_rwsem);
+	up_write(&luo_serialize_rwsem);
 }
 
 static void luo_freeze_cancel(void)
@@ -162,25 +177,8 @@ static void luo_freeze_stamp(struct luo_image_stamp *stamp)
 	stamp->start_ns = ktime_get_ns();
 }
 
-/* Drained: serialize; on failure write why and release the lock. */
-static int luo_freeze_locked(void *dst, u64 cap,
-			     const struct luo_image_stamp *stamp, u64 *used,
-			     char *why, size_t why_len)
-{
-	int err;
-
-	lockdep_assert_held_write(&luo_serialize_rwsem);
-	err = luo_serialize(luo_state.core, dst, cap, stamp, used);
-	if (err) {
-		snprintf(why, why_len, "a file could not be frozen (%d)", err);
-		luo_image_write_failed(dst, cap, stamp, why);
-		up_write(&luo_serialize_rwsem);
-	}
-	return err;
-}
-
 /**
- * luo_freeze() - drain, freeze and serialize: the reboot-time freeze.
+ * luo_freeze() - the reboot-time freeze: luo_core_freeze() with a stamp.
  * @dst: where the image goes, or NULL (handover off: freeze only).
  * @cap: bytes at @dst.
  * @timeout_ms: how long to wait for in-flight operations.
@@ -188,12 +186,10 @@ static int luo_freeze_locked(void *dst, u64 cap,
  * @why: the reason on failure.
  * @why_len: bytes at @why.
  *
- * Allocates nothing.  On success the write side of the serialize rwsem is
- * held (luo_test_thaw() or the jump ends it).  On failure @dst holds the
- * header of a failed freeze with the reason, nothing is frozen, and new
- * operations are still turned away: luo_freeze_cancel() lets them in
- * again (a reboot does not).  A timeout leaves the lock to the
- * operations still inside.
+ * On success the write side of the serialize rwsem is held
+ * (luo_test_thaw() or the jump ends it).  On failure new operations are
+ * still turned away: luo_freeze_abort() lets them in again (a reboot
+ * does not).  A timeout leaves the lock to the operations still inside.
  *
  * Return: 0, -ETIMEDOUT, or a file's freeze error.
  */
@@ -203,15 +199,8 @@ int luo_freeze(void *dst, u64 cap, unsigned int timeout_ms, u64 *used,
 	struct luo_image_stamp stamp;
 
 	luo_freeze_stamp(&stamp);
-	*used = 0;
-	if (!luo_freeze_drain(timeout_ms)) {
-		snprintf(why, why_len,
-			 "in-flight operations did not drain in %u ms",
-			 timeout_ms);
-		luo_image_write_failed(dst, cap, &stamp, why);
-		return -ETIMEDOUT;
-	}
-	return luo_freeze_locked(dst, cap, &stamp, used, why, why_len);
+	return luo_core_freeze(luo_state.core, dst, cap, timeout_ms, &stamp,
+			       used, why, why_len);
 }
 
 /**
@@ -284,7 +273,7 @@ int luo_test_serialize(void **image, u64 *len)
 	int err;
 
 	luo_freeze_stamp(&stamp);
-	if (!luo_freeze_drain(freeze_timeout_ms)) {
+	if (!luo_gate_close(freeze_timeout_ms)) {
 		luo_freeze_cancel();
 		return -ETIMEDOUT;
 	}
@@ -296,7 +285,8 @@ int luo_test_serialize(void **image, u64 *len)
 		luo_freeze_cancel();
 		return -ENOMEM;
 	}
-	err = luo_freeze_locked(buf, cap, &stamp, &used, why, sizeof(why));
+	err = luo_core_freeze_drained(luo_state.core, buf, cap, &stamp, &used,
+				      why, sizeof(why));
 	if (err) {
 		luo_freeze_cancel();
 		kvfree(buf);

@@ -127,6 +127,8 @@ void luo_handover_exit(void);
 int luo_incoming_adopt(void *image, char *why, size_t why_len);
 void luo_mutation_begin(void);
 int luo_mutation_begin_interruptible(void);
+bool luo_gate_close(unsigned int timeout_ms);
+void luo_gate_release(void);
 int luo_freeze(void *dst, u64 cap, unsigned int timeout_ms, u64 *used,
 	       char *why, size_t why_len);
 void luo_freeze_abort(void);
