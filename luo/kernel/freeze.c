@@ -7,29 +7,20 @@
  *
  * A module cannot hook kernel_kexec(); it registers a reboot notifier,
  * which runs for a kexec (SYS_RESTART with "kexec reboot") while user tasks
- * still run, and which cannot fail the reboot.  Every operation that
- * changes luo's state holds luo_serialize_rwsem for reading for its whole
- * duration (luo_mutation_begin/end).  The notifier first sets
- * luo_freezing, which turns every later operation away before it starts
- * (it sleeps interruptibly until a thaw, and after a reboot's freeze
- * there is none), then takes the rwsem for writing: that waits for every
- * operation already inside to finish, so serialization reads a state
- * that cannot change.  Then it freezes every preserved file and writes
- * the image.  On success the write lock is never released: luo stays
- * frozen until the machine jumps.  Because every byte of the image was
- * reserved when its session or file was created, nothing on this path
- * allocates, and running out of room was an ENOSPC at the ioctl long
- * before.
- *
- * The kexec must never hang in luo: an operation can be stuck inside
- * (PRESERVE_FD waiting for a memfd's inode lock, held by a writer that
- * faults on a userfaultfd page), so the drain waits at most
- * ``freeze_timeout_ms``.  If in-flight operations have not left by then,
- * or a file refuses to freeze, the range gets the header of a failed
- * freeze with the reason, which the next kernel reports, and the jump
- * goes on.  The header records the freeze's wall-clock time (the next
- * kernel refuses an image older than ``handover_max_age``) and how long
- * the freeze took.
+ * still run, and which cannot fail the reboot.  It hands the freeze to the
+ * core's controller (luo_core_freeze(), luo/core/freeze.cpp: the steps,
+ * the timeout, the failed header and its reason), and this file provides
+ * the gate the controller closes.  Every operation that changes luo's
+ * state holds luo_serialize_rwsem for reading for its whole duration
+ * (luo_mutation_begin/end).  luo_gate_close() first sets luo_freezing,
+ * which turns every later operation away before it starts (it sleeps
+ * interruptibly until a thaw, and after a reboot's freeze there is none),
+ * then takes the rwsem for writing, waiting at most ``freeze_timeout_ms``
+ * for the operations already inside to finish (one can be stuck: a
+ * PRESERVE_FD waiting for a memfd's inode lock held by a writer that
+ * faults on a userfaultfd page).  So serialization reads a state that
+ * cannot change, and the kexec never hangs in luo.  On success the write
+ * lock is never released: luo stays frozen until the machine jumps.
  *
  * Other reboots (halt, power-off, plain restart) leave luo alone.
  *
