@@ -113,6 +113,7 @@ done < <(tr -d '\r' < "$log/guest.tap")
 # The run itself: every boot passed, no kernel report, powered off.
 if [ "$vmrc" = 0 ]; then
 	pass "debian: four boots, three systemctl kexecs, no kernel report"
+	gp[guide]=$((gp[guide] + 1))
 else
 	fail "debian: the VM run" "$(sed 1d "$log/run.log" | tr '\n' ' ')"
 	gf[guide]=$((gf[guide] + 1))
