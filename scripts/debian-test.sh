@@ -18,8 +18,10 @@
 #                                        see the layer fail:
 #                                        no-systemd-holder  the holder is
 #                                        started without systemd-run and
-#                                        '@' (LUOCTL_NO_SYSTEMD=1), so
-#                                        systemctl kexec kills it
+#                                        '@' (LUOCTL_NO_SYSTEMD=1) and the
+#                                        jump forced past luoctl kexec's
+#                                        refusal, so systemctl kexec kills
+#                                        the holder
 #
 # Logs in build/results/debian/: the guest's TAP output, console, kernel
 # log of every boot, control channel.  Counts per group of tests go to

@@ -211,6 +211,15 @@ case "$LUO_STAGE" in
 		sh -c 'for i in $(seq 50); do
 			systemctl is-active -q luoctl-hold-tmp.scope || exit 0
 			sleep 0.1; done; exit 1'
+	# A holder started without systemd would die in systemctl kexec.
+	expect 0 "refuse: preserve it again, LUOCTL_NO_SYSTEMD=1" -- \
+		env LUOCTL_NO_SYSTEMD=1 luoctl preserve --session tmp \
+		"/proc/$VMM_PID/fd/$VMM_FD"
+	expect 3 "refuse: luoctl kexec: a holder systemctl kexec would kill" -- \
+		luoctl kexec --dry-run
+	has "holder of session 'tmp' .* was not started through systemd" \
+		"refuse: ... names the session and says why"
+	expect 0 "refuse: cancel it" -- luoctl cancel tmp
 	systemctl stop vmm-tmp.service
 	read -r VMM_PID VMM_FD < /run/vmm-vm1.pid
 
@@ -226,12 +235,18 @@ case "$LUO_STAGE" in
 		"refuse: ... and says why"
 	check refuse: "nothing was loaded by the refused jumps" -- \
 		grep -qx 0 /sys/kernel/kexec_loaded
+	force=""
+	[ "${BREAK:-}" = no-systemd-holder ] && force=--force
 	expect 0 "guide: luoctl kexec --dry-run goes through systemctl kexec" -- \
-		luoctl kexec --dry-run
+		luoctl kexec --dry-run $force
 	has "^systemctl kexec$" "guide: ... says so"
 	# The VMM keeps running: systemd stops it during the shutdown.
 	guide jump > /run/luo-test/next
 	[ -s /run/luo-test/next ] || nok "guide: no 'jump' block in the guide"
+	# --break no-systemd-holder: past luoctl kexec's refusal, into the
+	# shutdown that kills the holder.
+	[ "${BREAK:-}" = no-systemd-holder ] &&
+		echo "luoctl kexec --force" > /run/luo-test/next
 	;;
 2)
 	systemd_up

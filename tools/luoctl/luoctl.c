@@ -1527,6 +1527,57 @@ static int run(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Does process @pid have '@' as the first character of its argv[0]? */
+static bool spared_by_shutdown(pid_t pid)
+{
+	char path[64], c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '@';
+}
+
+/*
+ * Under systemd: would every luoctl holder of an outgoing session live
+ * through systemctl kexec?  One started without systemd-run and '@'
+ * (LUOCTL_NO_SYSTEMD=1, or by a user) is killed by the shutdown, and
+ * its session is lost.  Sessions held by something else (a VMM of its
+ * own) are that program's business: say so, do not refuse.
+ */
+static int check_holders(void)
+{
+	struct listing l;
+	int rc = 0;
+	size_t i;
+
+	if (listing_read(&l))
+		return 0; /* the other checks have read the status already */
+	for (i = 0; i < l.n && !rc; i++) {
+		pid_t pid;
+
+		if (!l.s[i].out)
+			continue;
+		pid = holder_of(l.s[i].name);
+		if (!pid)
+			fprintf(stderr,
+				"luoctl: note: outgoing session '%s' has no luoctl holder: whatever holds it must live through systemctl kexec\n",
+				l.s[i].name);
+		else if (!spared_by_shutdown(pid))
+			rc = fail_msg(
+				EXIT_NOT_READY,
+				"refusing: the holder of session '%s' (pid %d) was not started through systemd (LUOCTL_NO_SYSTEMD=1?): systemctl kexec would kill it and lose the session; 'luoctl cancel %s' and preserve again, LUOCTL_NO_SYSTEMD=1 luoctl kexec to jump with kexec -e, or --force",
+				l.s[i].name, pid, l.s[i].name);
+	}
+	listing_free(&l);
+	return rc;
+}
+
 static int cmd_kexec(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1586,7 +1637,8 @@ static int cmd_kexec(int argc, char **argv)
 			       "unless --force: when no memmap= on the next command line reserves\n"
 			       "the range, incoming sessions are not finished (they would be lost),\n"
 			       "nothing is preserved, or no luo module is installed for the next\n"
-			       "kernel (/lib/modules/RELEASE).\n"
+			       "kernel (/lib/modules/RELEASE), or (through systemd) a luoctl\n"
+			       "holder was started without systemd and would be killed.\n"
 			       "--load-only loads and stops; --dry-run prints the kexec command.\n"
 			       "With systemd as init (and as root), the jump is systemctl kexec: an\n"
 			       "orderly shutdown that the holders live through; otherwise (or with\n"
@@ -1668,6 +1720,11 @@ static int cmd_kexec(int argc, char **argv)
 			EXIT_NOT_READY,
 			"refusing: nothing is preserved (0 outgoing sessions), the jump would carry nothing over: 'luoctl list', or --force");
 		goto out;
+	}
+	if (systemd && !force) {
+		rc = check_holders();
+		if (rc)
+			goto out;
 	}
 	if (!executable("kexec")) {
 		rc = fail_msg(
