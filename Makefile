@@ -29,7 +29,8 @@ endif
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
 	clean help deps tools fuzz soak
 
-.PHONY: install install-headers install-tools dkms-install dkms-test deb
+.PHONY: install install-headers install-tools dkms-install dkms-test deb \
+	debian-test
 
 all: module
 
@@ -91,6 +92,11 @@ dkms-test:
 deb:
 	@scripts/deb.sh
 
+# Debian 12 with systemd in QEMU: the .debs installed, the user's guide
+# run, luo's sessions across systemctl kexec (scripts/debian-test.sh).
+debian-test:
+	@scripts/debian-test.sh
+
 demo:
 	@scripts/demo.sh
 
@@ -121,3 +127,4 @@ help:
 	@echo "make dkms-install     sources for DKMS into /usr/src/luo-<version>"
 	@echo "make dkms-test   DKMS build, load in stock 6.12; install targets"
 	@echo "make deb         Debian packages in build/deb (luo-dkms, luoctl, libluo1, libluo-dev)"
+	@echo "make debian-test Debian 12 + systemd VM: the .debs, the user's guide, systemctl kexec"

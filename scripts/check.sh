@@ -12,6 +12,9 @@
 #   dkms-test   DKMS build of what dkms-install ships, loaded in stock
 #               6.12; the install targets into a DESTDIR (root)
 #   deb         make deb (debhelper, dh-dkms), lintian on the packages
+#   debian      Debian 12 + systemd in QEMU: the .debs installed, the
+#               user's guide run, sessions across systemctl kexec
+#               (scripts/debian-test.sh; the rootfs is built once)
 #
 # A layer that fails does not stop the others, so one run shows everything;
 # the exit status is non-zero if anything failed.  The last line is
@@ -24,15 +27,17 @@ set -uo pipefail
 rm -rf "$RESULTS_DIR"
 mkdir -p "$RESULTS_DIR"
 
-layers=(lint host-test kunit vm-test stock-test dkms-test deb)
+layers=(lint host-test kunit vm-test stock-test dkms-test deb debian)
 status=0
 declare -A took
 for layer in "${layers[@]}"; do
 	echo "=== $layer ==="
 	t0=$(date +%s)
 	args=()
+	script=$layer
 	[ "$layer" = deb ] && args=(--lintian)
-	"$LUO_TOP/scripts/$layer.sh" "${args[@]}" || status=1
+	[ "$layer" = debian ] && script=debian-test
+	"$LUO_TOP/scripts/$script.sh" "${args[@]}" || status=1
 	took[$layer]=$(($(date +%s) - t0))
 	# A layer that died before recording counts as one failure.
 	name=$layer

@@ -22,7 +22,7 @@ note() { echo "lint: $*"; problems=$((problems + 1)); }
 
 c_files=$(git ls-files 'luo/kernel/*.[ch]' 'kunit/*.[ch]' 'include/uapi/*.h' \
 	'include/luo/shim.h' 'include/luo/core.h' 'tests/vm/*.[ch]' \
-	'tests/fuzz/*.[ch]' 'tools/*.[ch]')
+	'tests/fuzz/*.[ch]' 'tests/debian/*.[ch]' 'tools/*.[ch]')
 cxx_files=$(git ls-files 'luo/core/*.cpp' 'luo/core/*.h' 'include/luo/*.h' 'tests/fuzz/*.cpp' \
 	'tests/*.cpp' 'tests/*.h' | grep -v -e shim.h -e core.h -e '^tests/vm/')
 
@@ -60,8 +60,8 @@ rm -f "$abi"
 
 # Shell: every script parses (busybox sh runs the guest ones; bash -n is
 # the closest check the host has).
-for f in $(git ls-files 'scripts/*.sh' qemu/run qemu/init .ci/run \
-	'tests/vm/*.sh'); do
+for f in $(git ls-files 'scripts/*.sh' qemu/run qemu/run-debian qemu/init \
+	.ci/run 'tests/vm/*.sh' 'tests/debian/*.sh'); do
 	bash -n "$f" 2>&1 || note "$f: does not parse"
 done
 

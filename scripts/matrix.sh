@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # matrix.sh - the VM suite as a table: one row per test, one column per
-# kernel, "passed/run" in each cell, from the counts vm-test, stock-test
-# and dkms-test leave in build/results/vm/*.suite (vmlib.sh suite_count).
+# kernel, "passed/run" in each cell, from the counts vm-test, stock-test,
+# dkms-test and debian-test leave in build/results/vm/*.suite (vmlib.sh
+# suite_count).  The Debian layer's rows are its own: stock 6.12 under
+# systemd, luo from the .debs.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 dir=$LUO_TOP/build/results/vm
@@ -15,6 +17,7 @@ done
 [ ${#files[@]} -gt 0 ] || exit 0
 cat "${files[@]}" | awk '
 function column(name) {
+	if (name ~ /^debian-/) return "Debian 12 + systemd"
 	if (name ~ /^dkms-stock-6\.12-/) return "stock 6.12 (DKMS)"
 	if (name ~ /^stock-6\.12-/) return "stock 6.12"
 	if (name ~ /^stock-6\.1-/) return "stock 6.1"
@@ -22,17 +25,22 @@ function column(name) {
 }
 function tname(name) {
 	sub(/^(dkms-)?stock-6\.1(2)?-/, "", name)
+	sub(/^debian-/, "", name)
 	return name
 }
 {
-	c = column($1); t = tname($1)
-	p[t, c] += $2; f[t, c] += $3
+	# The name may have spaces: the counts are the last two fields.
+	pa = $(NF - 1); fa = $NF
+	$NF = ""; $(NF - 1) = ""; sub(/ +$/, "")
+	c = column($0); t = tname($0)
+	p[t, c] += pa; f[t, c] += fa
 	if (!(t in seen)) { seen[t] = 1; rows[++nr] = t }
 	if (!(c in cseen)) { cseen[c] = 1 }
 }
 END {
 	if (!nr) exit
-	n = split("test kernel|stock 6.12|stock 6.1|stock 6.12 (DKMS)", all, "|")
+	n = split("test kernel|stock 6.12|stock 6.1|stock 6.12 (DKMS)|" \
+		"Debian 12 + systemd", all, "|")
 	for (i = 1; i <= n; i++) if (all[i] in cseen) cols[++nc] = all[i]
 	line = sprintf("  %-22s", "VM suite")
 	for (i = 1; i <= nc; i++) line = line sprintf(" %-18s", cols[i])

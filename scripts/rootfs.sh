@@ -34,9 +34,17 @@ security=${LUO_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
 suite=bookworm
 
 # What a host that runs luo has; the tests need nothing else.  openssl:
-# DKMS signs the modules it builds with its own key.
-packages="systemd systemd-sysv udev kmod kexec-tools dkms gcc make libc6-dev
-openssl initramfs-tools e2fsprogs procps util-linux"
+# DKMS signs the modules it builds with its own key.  g++: luo's core is
+# C++ (luo-dkms depends on it; the VM has no network to fetch it).
+# pkgconf: a VMM build against libluo-dev.  sudo, jq: the user's guide
+# uses them.  linux-image-amd64 is Debian 12's 6.1 kernel, installed
+# without its headers: a kernel DKMS cannot build luo for, the next
+# kernel `luoctl kexec` must refuse.
+packages="systemd systemd-sysv udev kmod kexec-tools dkms gcc g++ make
+libc6-dev openssl initramfs-tools e2fsprogs procps util-linux pkgconf sudo
+jq"
+# Installed in the chroot, from -security and -updates too.
+kernel_packages="linux-image-amd64"
 
 key() {
 	{
@@ -107,7 +115,8 @@ echo 'kexec-tools kexec-tools/load_kexec boolean false' |
 	in_root debconf-set-selections
 in_root apt-get update -qq >> "$log" 2>&1
 in_root apt-get install -y -qq --no-install-recommends \
-	"linux-image-$rel-unsigned" "linux-headers-$rel" >> "$log" 2>&1
+	"linux-image-$rel-unsigned" "linux-headers-$rel" $kernel_packages \
+	>> "$log" 2>&1
 sed -i 's/^LOAD_KEXEC=.*/LOAD_KEXEC=false/' "$tree/etc/default/kexec"
 in_root apt-get clean
 cleanup
@@ -140,7 +149,7 @@ size=$(($(du -sm "$tree" | cut -f1) + 1024))
 mkfs.ext4 -q -F -L luo-root -d "$tree" "$dir/root.img" "${size}M" \
 	>> "$log" 2>&1
 rm -rf "$tree"
-echo "$packages" > "$dir/packages"
+echo "$packages $kernel_packages" > "$dir/packages"
 echo "$(($(date +%s) - t0))" > "$dir/build-seconds"
 touch "$dir/ok"
 echo "rootfs: built in $(cat "$dir/build-seconds") s" >&2

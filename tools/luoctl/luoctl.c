@@ -20,6 +20,17 @@
  * session unpreserves its files.  So "preserve" leaves a small holder
  * process behind (named luoctl-hold) that keeps the session open until
  * the machine jumps; its pid is in $LUOCTL_RUNDIR (/run/luoctl).
+ *
+ * Under systemd (PID 1, run as root), the holder must also live through
+ * `systemctl kexec`, which stops every unit and then, in systemd-shutdown,
+ * kills every process left.  So it is started in a scope of its own,
+ * `systemd-run --scope -p DefaultDependencies=no` (no Conflicts= on
+ * shutdown.target: the shutdown does not stop it), and re-executes
+ * itself with argv[0] "@luoctl-hold": systemd-shutdown leaves processes
+ * of root whose argv[0] starts with '@' alone (systemd's "storage daemons
+ * for the root file system" convention).  "luoctl kexec" then asks
+ * systemd for the jump (systemctl kexec) instead of running kexec -e.
+ * LUOCTL_NO_SYSTEMD=1 turns both off.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -59,6 +70,20 @@ enum {
 
 static const char *devname = "liveupdate";
 static const char *rundir = "/run/luoctl";
+
+/*
+ * Is systemd the init system, so that a jump must go through it and the
+ * holders must outlive its shutdown?  sd_booted()'s test; root only (a
+ * user cannot start system scopes, and '@' protects only root).
+ */
+static bool under_systemd(void)
+{
+	const char *e = getenv("LUOCTL_NO_SYSTEMD");
+
+	if (e && *e && strcmp(e, "0"))
+		return false;
+	return geteuid() == 0 && !access("/run/systemd/system", F_OK);
+}
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -792,7 +817,8 @@ static int write_pidfile(const char *name, pid_t pid)
  * "luoctl cancel" sends it SIGTERM).  Reports on @ready: "0" once its pid
  * file is written, or an errno.
  */
-static void hold(int session, const char *name, int ready)
+static void __attribute__((noreturn))
+hold(int session, const char *name, int ready)
 {
 	int null, fd, err;
 
@@ -827,6 +853,97 @@ static void hold(int session, const char *name, int ready)
 		pause();
 }
 
+/* The unit name of a session's holder scope: systemd-escape's rules. */
+static bool scope_name(const char *name, char *unit, size_t len)
+{
+	size_t n = (size_t)snprintf(unit, len, "luoctl-hold-");
+
+	for (; *name; name++) {
+		unsigned char c = *name;
+
+		if (n + 16 >= len)
+			return false;
+		if (isalnum(c) || c == '_' || c == '.' || c == ':')
+			unit[n++] = c;
+		else if (c == '/')
+			unit[n++] = '-';
+		else
+			n += snprintf(unit + n, len - n, "\\x%02x", c);
+	}
+	snprintf(unit + n, len - n, ".scope");
+	return true;
+}
+
+/*
+ * The holder under systemd, in the forked child: systemd-run puts this
+ * process into a new scope and executes "luoctl __hold SESSION READY
+ * NAME" in it, which re-executes itself as "@luoctl-hold" (main()).  The
+ * two descriptors are inherited.  Only returns if systemd-run cannot be
+ * run; a systemd-run that fails closes @ready without a word.
+ */
+static void hold_in_scope(int session, const char *name, int ready,
+			  const char *self)
+{
+	char sfd[16], rfd[16], unit[256], desc[320];
+	const char *args[16];
+	int n = 0, err;
+
+	if (fcntl(session, F_SETFD, 0) || fcntl(ready, F_SETFD, 0))
+		goto fail;
+	snprintf(sfd, sizeof(sfd), "%d", session);
+	snprintf(rfd, sizeof(rfd), "%d", ready);
+	snprintf(desc, sizeof(desc),
+		 "--description=luoctl holder of luo session %s", name);
+	args[n++] = "systemd-run";
+	args[n++] = "--scope";
+	args[n++] = "--quiet";
+	args[n++] = "--collect";
+	args[n++] = "-p";
+	args[n++] = "DefaultDependencies=no";
+	if (scope_name(name, unit, sizeof(unit))) {
+		args[n++] = "--unit";
+		args[n++] = unit;
+	}
+	args[n++] = desc;
+	args[n++] = "--";
+	args[n++] = self;
+	args[n++] = "__hold";
+	args[n++] = sfd;
+	args[n++] = rfd;
+	args[n++] = name;
+	args[n] = NULL;
+	execvp(args[0], (char *const *)args);
+fail:
+	err = errno;
+	if (write(ready, &err, sizeof(err)) != sizeof(err)) {
+		/* the parent sees EOF */
+	}
+	_exit(EXIT_FAIL);
+}
+
+/* "luoctl __hold SESSION READY NAME", from hold_in_scope(). */
+static int cmd_hold(int argc, char **argv)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (argc != 5)
+		return usage_error("__hold", "internal command");
+	if (argv[0][0] != '@') {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n > 0) {
+			self[n] = '\0';
+			argv[0] = "@luoctl-hold";
+			execv(self, argv);
+		}
+		/* without the '@', systemd-shutdown kills the holder */
+		fprintf(stderr, "luoctl: cannot re-execute %s: %s\n",
+			n > 0 ? self : "/proc/self/exe", strerror(errno));
+		return EXIT_FAIL;
+	}
+	hold(atoi(argv[2]), argv[4], atoi(argv[3]));
+}
+
 static int cmd_preserve(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -838,7 +955,10 @@ static int cmd_preserve(int argc, char **argv)
 	const char *name = NULL;
 	uint64_t token = 0;
 	int c, dev, session, p[2], err = 0, i;
+	bool scope = under_systemd();
+	char self[PATH_MAX];
 	pid_t pid;
+	ssize_t n;
 
 	while ((c = getopt_long(argc, argv, "s:t:h", opts, NULL)) != -1) {
 		switch (c) {
@@ -899,6 +1019,12 @@ static int cmd_preserve(int argc, char **argv)
 		return err;
 	}
 
+	n = scope ? readlink("/proc/self/exe", self, sizeof(self) - 1) : 0;
+	if (n < 0) {
+		close(session);
+		return fail_errno(errno, NULL, "readlink /proc/self/exe");
+	}
+	self[n] = '\0';
 	if (pipe2(p, O_CLOEXEC))
 		return fail_errno(errno, NULL, "pipe");
 	fflush(NULL);
@@ -907,14 +1033,29 @@ static int cmd_preserve(int argc, char **argv)
 		return fail_errno(errno, NULL, "fork");
 	if (pid == 0) {
 		close(p[0]);
+		if (scope)
+			hold_in_scope(session, name, p[1], self);
 		hold(session, name, p[1]);
 	}
 	close(p[1]);
 	close(session);
-	if (read(p[0], &err, sizeof(err)) != sizeof(err))
-		err = EIO;
+	if (read(p[0], &err, sizeof(err)) != sizeof(err)) {
+		kill(pid, SIGTERM);
+		return fail_msg(
+			EXIT_FAIL,
+			"the holder of '%s' did not start%s; nothing is preserved",
+			name,
+			scope ? " (systemd-run failed, see above; LUOCTL_NO_SYSTEMD=1 holds without systemd, but then systemctl kexec kills the holder)" :
+				"");
+	}
 	if (err) {
 		kill(pid, SIGTERM);
+		if (scope && err == ENOENT)
+			return fail_errno(
+				err,
+				"install systemd-run (package systemd), or LUOCTL_NO_SYSTEMD=1",
+				"cannot run systemd-run for the holder of '%s'",
+				name);
 		return fail_errno(err,
 				  "set LUOCTL_RUNDIR to a writable directory",
 				  "holder cannot write its pid file in %s",
@@ -1386,12 +1527,64 @@ static int run(char *const argv[])
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Does process @pid have '@' as the first character of its argv[0]? */
+static bool spared_by_shutdown(pid_t pid)
+{
+	char path[64], c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '@';
+}
+
+/*
+ * Under systemd: would every luoctl holder of an outgoing session live
+ * through systemctl kexec?  One started without systemd-run and '@'
+ * (LUOCTL_NO_SYSTEMD=1, or by a user) is killed by the shutdown, and
+ * its session is lost.  Sessions held by something else (a VMM of its
+ * own) are that program's business: say so, do not refuse.
+ */
+static int check_holders(void)
+{
+	struct listing l;
+	int rc = 0;
+	size_t i;
+
+	if (listing_read(&l))
+		return 0; /* the other checks have read the status already */
+	for (i = 0; i < l.n && !rc; i++) {
+		pid_t pid;
+
+		if (!l.s[i].out)
+			continue;
+		pid = holder_of(l.s[i].name);
+		if (!pid)
+			fprintf(stderr,
+				"luoctl: note: outgoing session '%s' has no luoctl holder: whatever holds it must live through systemctl kexec\n",
+				l.s[i].name);
+		else if (!spared_by_shutdown(pid))
+			rc = fail_msg(
+				EXIT_NOT_READY,
+				"refusing: the holder of session '%s' (pid %d) was not started through systemd (LUOCTL_NO_SYSTEMD=1?): systemctl kexec would kill it and lose the session; 'luoctl cancel %s' and preserve again, LUOCTL_NO_SYSTEMD=1 luoctl kexec to jump with kexec -e, or --force",
+				l.s[i].name, pid, l.s[i].name);
+	}
+	listing_free(&l);
+	return rc;
+}
+
 static int cmd_kexec(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
+		{ "command-line", required_argument, NULL, 'c' },
 		{ "load-only", no_argument, NULL, 'l' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
@@ -1399,15 +1592,17 @@ static int cmd_kexec(int argc, char **argv)
 		{}
 	};
 	char kernel[PATH_MAX] = "", initrd[PATH_MAX] = "", *cmdline, *p;
-	const char *append = NULL, *kargs[8];
+	const char *append = NULL, *newline = NULL, *kargs[8];
 	bool load_only = false, dry = false, force = false;
+	bool systemd = under_systemd();
 	uint64_t base, size;
 	struct utsname u;
 	struct status st;
 	int c, err, rc, nk = 0;
 	size_t len;
 
-	while ((c = getopt_long(argc, argv, "k:i:a:lnfh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "k:i:a:c:lnfh", opts, NULL)) !=
+	       -1) {
 		switch (c) {
 		case 'k':
 			snprintf(kernel, sizeof(kernel), "%s", optarg);
@@ -1417,6 +1612,9 @@ static int cmd_kexec(int argc, char **argv)
 			break;
 		case 'a':
 			append = optarg;
+			break;
+		case 'c':
+			newline = optarg;
 			break;
 		case 'l':
 			load_only = true;
@@ -1429,18 +1627,23 @@ static int cmd_kexec(int argc, char **argv)
 			break;
 		case 'h':
 			printf("usage: luoctl kexec [--kernel K] [--initrd I] [--append ARGS]\n"
-			       "                   [--load-only] [--dry-run] [--force]\n\n"
+			       "                   [--command-line LINE] [--load-only] [--dry-run]\n"
+			       "                   [--force]\n\n"
 			       "Check that luo is ready, load the next kernel (default: the running\n"
 			       "one, /boot/vmlinuz-$(uname -r) and its initrd) with the current\n"
-			       "command line (memmap= included, BOOT_IMAGE= dropped, ARGS added),\n"
-			       "and jump to it with kexec -e.  Refuses (exit 3) when luo is not\n"
-			       "loaded or has no handover range, when kexec is missing or\n"
-			       "disabled, and unless --force: when no memmap= on the command line\n"
-			       "reserves the range, incoming sessions are not finished (they would\n"
-			       "be lost), nothing is preserved, or no luo module is installed for\n"
-			       "the next kernel (/lib/modules/RELEASE).\n"
+			       "command line (memmap= included, BOOT_IMAGE= dropped, ARGS added) or\n"
+			       "LINE, and jump to it.  Refuses (exit 3) when luo is not loaded or\n"
+			       "has no handover range, when kexec is missing or disabled, and\n"
+			       "unless --force: when no memmap= on the next command line reserves\n"
+			       "the range, incoming sessions are not finished (they would be lost),\n"
+			       "nothing is preserved, or no luo module is installed for the next\n"
+			       "kernel (/lib/modules/RELEASE), or (through systemd) a luoctl\n"
+			       "holder was started without systemd and would be killed.\n"
 			       "--load-only loads and stops; --dry-run prints the kexec command.\n"
-			       "The jump is immediate: stop services and sync first.\n");
+			       "With systemd as init (and as root), the jump is systemctl kexec: an\n"
+			       "orderly shutdown that the holders live through; otherwise (or with\n"
+			       "LUOCTL_NO_SYSTEMD=1) it is kexec -e at once: stop services and\n"
+			       "sync first.\n");
 			return EXIT_OK;
 		default:
 			return bad_option("kexec", argv);
@@ -1464,13 +1667,41 @@ static int cmd_kexec(int argc, char **argv)
 		free(st.buf);
 		return fail_errno(err, NULL, "cannot read /proc/cmdline");
 	}
+	if (newline) {
+		free(cmdline);
+		cmdline = strdup(newline);
+		if (!cmdline) {
+			free(st.buf);
+			return fail_errno(ENOMEM, NULL, "strdup");
+		}
+	}
 	len = strlen(cmdline);
 	while (len && isspace((unsigned char)cmdline[len - 1]))
 		cmdline[--len] = '\0';
+	/* The command line again, without the boot loader's BOOT_IMAGE=. */
+	p = strstr(cmdline, "BOOT_IMAGE=");
+	if (p && (p == cmdline || p[-1] == ' ')) {
+		char *e = strchrnul(p, ' ');
+
+		memmove(p, *e ? e + 1 : e, strlen(e) + 1);
+	}
+	if (append) {
+		size_t n = strlen(cmdline) + strlen(append) + 2;
+		char *line = malloc(n);
+
+		if (!line) {
+			rc = fail_errno(ENOMEM, NULL, "malloc");
+			goto out;
+		}
+		snprintf(line, n, "%s%s%s", cmdline, *cmdline ? " " : "",
+			 append);
+		free(cmdline);
+		cmdline = line;
+	}
 	if (!force && !memmap_covers(cmdline, base, size)) {
 		rc = fail_msg(
 			EXIT_NOT_READY,
-			"refusing: no memmap= on the kernel command line reserves the handover range %#" PRIx64
+			"refusing: no memmap= on the next kernel's command line reserves the handover range %#" PRIx64
 			"+%#" PRIx64
 			", so the next kernel may use it as RAM; add memmap=SIZE$BASE (or --force if the firmware reserves it)",
 			base, size);
@@ -1489,6 +1720,11 @@ static int cmd_kexec(int argc, char **argv)
 			EXIT_NOT_READY,
 			"refusing: nothing is preserved (0 outgoing sessions), the jump would carry nothing over: 'luoctl list', or --force");
 		goto out;
+	}
+	if (systemd && !force) {
+		rc = check_holders();
+		if (rc)
+			goto out;
 	}
 	if (!executable("kexec")) {
 		rc = fail_msg(
@@ -1542,23 +1778,15 @@ static int cmd_kexec(int argc, char **argv)
 		}
 	}
 
-	/* The command line again, without the boot loader's BOOT_IMAGE=. */
-	p = strstr(cmdline, "BOOT_IMAGE=");
-	if (p && (p == cmdline || p[-1] == ' ')) {
-		char *e = strchrnul(p, ' ');
-
-		memmove(p, *e ? e + 1 : e, strlen(e) + 1);
-	}
 	{
-		size_t n = strlen(cmdline) + (append ? strlen(append) : 0) + 32;
+		size_t n = strlen(cmdline) + 32;
 		char *line = malloc(n);
 
 		if (!line) {
 			rc = fail_errno(ENOMEM, NULL, "malloc");
 			goto out;
 		}
-		snprintf(line, n, "--command-line=%s%s%s", cmdline,
-			 append ? " " : "", append ? append : "");
+		snprintf(line, n, "--command-line=%s", cmdline);
 		free(cmdline);
 		cmdline = line;
 	}
@@ -1576,7 +1804,11 @@ static int cmd_kexec(int argc, char **argv)
 	if (dry) {
 		for (int i = 0; i < nk; i++)
 			printf("%s%s", i ? " " : "", kargs[i]);
-		printf("\n%s\n", load_only ? "" : "kexec -e");
+		if (load_only)
+			printf("\n\n");
+		else
+			printf("\n%s\n",
+			       systemd ? "systemctl kexec" : "kexec -e");
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -1592,10 +1824,19 @@ static int cmd_kexec(int argc, char **argv)
 		printf("loaded %s; 'kexec -e' jumps\n", kernel);
 		goto out;
 	}
-	printf("jumping to %s: %s outgoing session(s), %s file(s)\n", kernel,
-	       status_get(&st, "sessions_out"), status_get(&st, "files_out"));
+	printf("jumping to %s: %s outgoing session(s), %s file(s)%s\n", kernel,
+	       status_get(&st, "sessions_out"), status_get(&st, "files_out"),
+	       systemd ? ", through systemctl kexec" : "");
 	fflush(stdout);
 	sync();
+	if (systemd) {
+		/* Returns once the shutdown is queued; systemd jumps. */
+		execlp("systemctl", "systemctl", "kexec", (char *)NULL);
+		rc = fail_errno(errno,
+				"LUOCTL_NO_SYSTEMD=1 jumps with kexec -e",
+				"cannot run systemctl kexec");
+		goto out;
+	}
 	execlp("kexec", "kexec", "-e", (char *)NULL);
 	rc = fail_errno(errno, NULL, "cannot run kexec -e");
 out:
@@ -1618,7 +1859,8 @@ static int usage(FILE *f, int code)
 		"  retrieve --session NAME --token T [--fd N] [--finish] -- CMD [ARG...]\n"
 		"                              run CMD with the restored files\n"
 		"  finish NAME...              finish incoming sessions nobody retrieved\n"
-		"  kexec [--kernel K] [--initrd I] [--append ARGS] [--load-only] [--dry-run]\n"
+		"  kexec [--kernel K] [--initrd I] [--append ARGS] [--command-line LINE]\n"
+		"        [--load-only] [--dry-run] [--force]\n"
 		"                              check luo is ready, load the next kernel, jump\n"
 		"  help [COMMAND]              this, or a command's help\n\n"
 		"  -d, --device NAME           luo's device name (default: liveupdate, or the\n"
@@ -1652,6 +1894,9 @@ int main(int argc, char **argv)
 	size_t i;
 	int c;
 
+	/* A holder starting in its systemd scope (hold_in_scope()). */
+	if (argc == 5 && !strcmp(argv[1], "__hold"))
+		return cmd_hold(argc, argv);
 	if (env && *env) {
 		const char *slash = strrchr(env, '/');
 
