@@ -133,6 +133,16 @@ void finish_one(luo_core *c, File *f)
 	/* Never retrieved (or failed): its data dies with the image. */
 }
 
+/* Every file of an incoming session, newest first; its mutex is held. */
+void finish_all(luo_core *c, Session *s)
+{
+	s->assert_held();
+	while (File *f = s->files_tail) {
+		finish_one(c, f);
+		s->file_del(f);
+	}
+}
+
 /* The session mutex is held. */
 int finish_locked(luo_core *c, Session *s)
 {
@@ -140,10 +150,7 @@ int finish_locked(luo_core *c, Session *s)
 	for (File *f = s->files; f; f = f->next)
 		if (!can_finish(f))
 			return -luo::kEBUSY;
-	while (File *f = s->files_tail) {
-		finish_one(c, f);
-		s->file_del(f);
-	}
+	finish_all(c, s);
 	s->set_state(SessionState::kFinished);
 	return 0;
 }
@@ -179,10 +186,7 @@ unsigned long discard(luo_core *c, bool all)
 
 			drop = all || s->state == SessionState::kPending;
 			if (drop) {
-				while (File *f = s->files_tail) {
-					finish_one(c, f);
-					s->file_del(f);
-				}
+				finish_all(c, s);
 				s->set_state(SessionState::kDiscarded);
 			}
 		}

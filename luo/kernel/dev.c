@@ -89,7 +89,6 @@ static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 0) ==
 	      LIVEUPDATE_IOCTL_CREATE_SESSION);
 static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 1) ==
 	      LIVEUPDATE_IOCTL_RETRIEVE_SESSION);
-static_assert(sizeof(struct liveupdate_ioctl_create_session) == 72);
 
 /*
  * CREATE_SESSION and RETRIEVE_SESSION.  Before anything changes, the
