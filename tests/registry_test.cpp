@@ -53,7 +53,12 @@ protected:
 	void drop(Session *s)
 	{
 		reg.remove(s);
-		reg.put(s);
+		s->put();
+	}
+	/* A lookup whose reference the test drops by hand (put()). */
+	Session *find(const char *buf, Direction d)
+	{
+		return reg.lookup(buf, d).leak();
 	}
 	Registry reg;
 	long live_ = 0;
@@ -117,20 +122,20 @@ TEST_F(RegistryTest, CreateLookupRemove)
 	EXPECT_EQ(s->name_len, 4u);
 	EXPECT_EQ(reg.count(Direction::kOutgoing), 1u);
 
-	Session *f = reg.lookup(Name("vm-1").buf, Direction::kOutgoing);
+	Session *f = find(Name("vm-1").buf, Direction::kOutgoing);
 	EXPECT_EQ(f, s);
-	EXPECT_EQ(reg.lookup(Name("vm-1").buf, Direction::kIncoming), nullptr);
-	EXPECT_EQ(reg.lookup(Name("vm-").buf, Direction::kOutgoing), nullptr);
-	EXPECT_EQ(reg.lookup(Name("vm-11").buf, Direction::kOutgoing), nullptr);
+	EXPECT_EQ(find(Name("vm-1").buf, Direction::kIncoming), nullptr);
+	EXPECT_EQ(find(Name("vm-").buf, Direction::kOutgoing), nullptr);
+	EXPECT_EQ(find(Name("vm-11").buf, Direction::kOutgoing), nullptr);
 
 	EXPECT_TRUE(reg.remove(s));
 	EXPECT_FALSE(reg.remove(s));
 	EXPECT_EQ(reg.count(Direction::kOutgoing), 0u);
-	EXPECT_EQ(reg.lookup(Name("vm-1").buf, Direction::kOutgoing), nullptr);
+	EXPECT_EQ(find(Name("vm-1").buf, Direction::kOutgoing), nullptr);
 	/* The finder's reference keeps it alive after removal (ASan checks). */
 	EXPECT_STREQ(f->name, "vm-1");
-	reg.put(f);
-	reg.put(s);
+	f->put();
+	s->put();
 	EXPECT_EQ(host_shim_live_allocs(), live_ + 2); /* lock + buckets */
 }
 
@@ -159,8 +164,8 @@ TEST_F(RegistryTest, IncomingAndOutgoingMayShareAName)
 	ASSERT_NE(in, nullptr);
 	ASSERT_NE(out, nullptr);
 	EXPECT_NE(in, out);
-	EXPECT_EQ(reg.lookup(Name("shared").buf, Direction::kIncoming), in);
-	reg.put(in);
+	EXPECT_EQ(find(Name("shared").buf, Direction::kIncoming), in);
+	in->put();
 	EXPECT_EQ(reg.count(Direction::kIncoming), 1u);
 	EXPECT_EQ(reg.count(Direction::kOutgoing), 1u);
 	drop(in);
@@ -173,7 +178,7 @@ TEST_F(RegistryTest, InvalidNameCreatesNothing)
 
 	memset(bad, 'z', sizeof(bad));
 	EXPECT_EQ(reg.create(bad, Direction::kOutgoing).status().err(), EINVAL);
-	EXPECT_EQ(reg.lookup(bad, Direction::kOutgoing), nullptr);
+	EXPECT_EQ(find(bad, Direction::kOutgoing), nullptr);
 	EXPECT_EQ(reg.count(Direction::kOutgoing), 0u);
 }
 
@@ -201,9 +206,9 @@ TEST_F(RegistryTest, TableGrowsWithLoad)
 	EXPECT_GE(reg.buckets(), (luo::u32)n);
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "s%d", i);
-		Session *f = reg.lookup(Name(name).buf, Direction::kOutgoing);
+		Session *f = find(Name(name).buf, Direction::kOutgoing);
 		ASSERT_EQ(f, v[i]);
-		reg.put(f);
+		f->put();
 	}
 	for (Session *s : v)
 		drop(s);
@@ -223,9 +228,9 @@ TEST_F(RegistryTest, FailedGrowthKeepsWorking)
 	host_shim_fail_nth_alloc(3); /* the session, its mutex, the table */
 	v.push_back(create("over"));
 	EXPECT_EQ(reg.buckets(), before);
-	Session *f = reg.lookup(Name("over").buf, Direction::kOutgoing);
+	Session *f = find(Name("over").buf, Direction::kOutgoing);
 	EXPECT_EQ(f, v.back());
-	reg.put(f);
+	f->put();
 	/* The next creation grows it. */
 	v.push_back(create("over2"));
 	EXPECT_GT(reg.buckets(), before);
@@ -253,7 +258,7 @@ TEST_F(RegistryTest, ForEachVisitsInCreationOrderPerDirection)
 		return false;
 	});
 	EXPECT_EQ(seen, "a");
-	reg.put(c);
+	c->put();
 	drop(a);
 	drop(b);
 	drop(d);
@@ -272,14 +277,14 @@ TEST_F(RegistryTest, ConcurrentLookupCreateRemove)
 			char name[64];
 			for (int i = t; !stop; i++) {
 				snprintf(name, sizeof(name), "r%d", i % 16);
-				Session *s = reg.lookup(Name(name).buf,
-							Direction::kOutgoing);
+				Session *s = find(Name(name).buf,
+						  Direction::kOutgoing);
 				if (!s)
 					continue;
 				if (strcmp(s->name, name))
 					bad++;
 				found++;
-				reg.put(s);
+				s->put();
 			}
 		});
 	std::thread writer2([&] {
@@ -316,7 +321,7 @@ TEST_F(RegistryTest, ConcurrentRemoveHasOneWinner)
 {
 	for (int round = 0; round < 200; round++) {
 		Session *s = create("contended");
-		reg.get(s);
+		s->get();
 		std::atomic<int> wins{0};
 		std::thread a([&] {
 			wins += reg.remove(s);
@@ -327,8 +332,8 @@ TEST_F(RegistryTest, ConcurrentRemoveHasOneWinner)
 		a.join();
 		b.join();
 		EXPECT_EQ(wins.load(), 1);
-		reg.put(s);
-		reg.put(s);
+		s->put();
+		s->put();
 	}
 }
 

@@ -202,6 +202,135 @@ private:
 	L &l_;
 };
 
+/*
+ * ListNode<T> and List<T, &T::node> - an intrusive doubly linked list, as
+ * Zircon's fbl::DoublyLinkedList: the links live in the element (a
+ * ListNode<T> member), so linking allocates nothing and cannot fail.  An
+ * element is on at most one list per node; the list does not own it.
+ * Range-for walks it oldest first; reverse() newest first.  Removing the
+ * element a walk stands on is not allowed: pop from back() instead.
+ */
+template <typename T> struct ListNode {
+	T *prev = nullptr;
+	T *next = nullptr;
+};
+
+template <typename T, ListNode<T> T::*Node> class List {
+public:
+	class Iter {
+	public:
+		Iter(T *p, bool fwd) : p_(p), fwd_(fwd) {}
+		T *operator*() const { return p_; }
+		Iter &operator++()
+		{
+			p_ = fwd_ ? (p_->*Node).next : (p_->*Node).prev;
+			return *this;
+		}
+		bool operator!=(const Iter &o) const { return p_ != o.p_; }
+
+	private:
+		T *p_;
+		bool fwd_;
+	};
+	struct Reversed {
+		const List &l;
+		Iter begin() const { return Iter(l.tail_, false); }
+		Iter end() const { return Iter(nullptr, false); }
+	};
+
+	List() = default;
+	List(const List &) = delete;
+	List &operator=(const List &) = delete;
+
+	bool empty() const { return !head_; }
+	T *front() const { return head_; }
+	T *back() const { return tail_; }
+	Iter begin() const { return Iter(head_, true); }
+	Iter end() const { return Iter(nullptr, true); }
+	Reversed reverse() const { return Reversed{*this}; }
+
+	void push_back(T *e)
+	{
+		ListNode<T> &n = e->*Node;
+
+		n.prev = tail_;
+		n.next = nullptr;
+		if (tail_)
+			(tail_->*Node).next = e;
+		else
+			head_ = e;
+		tail_ = e;
+	}
+
+	void remove(T *e)
+	{
+		ListNode<T> &n = e->*Node;
+
+		if (n.prev)
+			(n.prev->*Node).next = n.next;
+		else
+			head_ = n.next;
+		if (n.next)
+			(n.next->*Node).prev = n.prev;
+		else
+			tail_ = n.prev;
+		n.prev = n.next = nullptr;
+	}
+
+private:
+	T *head_ = nullptr;
+	T *tail_ = nullptr;
+};
+
+/*
+ * RefPtr<T> - a counted reference, as Zircon's fbl::RefPtr: T has get()
+ * (take one more) and put() (drop one; the last frees).  Copying takes a
+ * reference, destruction drops it, so no early return can leak or drop one
+ * twice.  adopt() wraps a reference the caller already owns (a lookup's, a
+ * creation's); leak() hands it on to something outside C++'s scopes (a
+ * session file, which drops it at its release).
+ */
+template <typename T> class RefPtr {
+public:
+	RefPtr() = default;
+	static RefPtr adopt(T *p) { return RefPtr(p); }
+	RefPtr(const RefPtr &o) : p_(o.p_)
+	{
+		if (p_)
+			p_->get();
+	}
+	RefPtr(RefPtr &&o) : p_(o.p_) { o.p_ = nullptr; }
+	RefPtr &operator=(RefPtr o)
+	{
+		T *t = p_;
+
+		p_ = o.p_;
+		o.p_ = t;
+		return *this;
+	}
+	~RefPtr()
+	{
+		if (p_)
+			p_->put();
+	}
+
+	T *get() const { return p_; }
+	T *operator->() const { return p_; }
+	T &operator*() const { return *p_; }
+	explicit operator bool() const { return p_ != nullptr; }
+	T *leak()
+	{
+		T *p = p_;
+
+		p_ = nullptr;
+		return p;
+	}
+
+private:
+	explicit RefPtr(T *p) : p_(p) {}
+	T *p_ = nullptr;
+};
+
 /* Small string helpers; the kernel's are not reachable from here. */
 inline size_t strnlen(const char *s, size_t max)
 {

@@ -10,10 +10,12 @@
  * degrade with the number of sessions; a creation-ordered list gives the
  * order in which sessions are serialized.
  *
- * Lifetime: a session is reference counted.  The registry holds one
+ * Lifetime: a session is reference counted (Session::get()/put(), held
+ * in a RefPtr<Session> inside the core).  The registry holds one
  * reference while the session is listed; lookup() returns another, so a
  * session found by name cannot be freed under its finder, even if it is
- * removed concurrently.  The last put() frees it.
+ * removed concurrently; a session file holds one until its release.  The
+ * last put() frees the session and its file records.
  *
  * Locking: the registry's table mutex (LUO_LOCK_TABLE) protects the table
  * and the list; it is taken inside the registry's methods and never held
@@ -92,8 +94,7 @@ struct File {
 	u64 data_len;
 	const void *key;
 	File *key_next;
-	File *prev;
-	File *next;
+	ListNode<File> link; /* the session's files, preservation order */
 };
 
 /**
@@ -112,8 +113,7 @@ struct Session {
 	SessionState state;
 	u64 reserved; /* handover bytes of the session record */
 	u32 nfiles;
-	File *files; /* preservation order */
-	File *files_tail;
+	List<File, &File::link> files; /* preservation order */
 
 	void lock() { luo_shim_mutex_lock(mutex); }
 	void unlock() { luo_shim_mutex_unlock(mutex); }
@@ -145,14 +145,19 @@ struct Session {
 	/* A zeroed record for @token, or nullptr (no memory). */
 	static File *file_new(u64 token);
 
+	/* Take another reference on a session the caller already holds. */
+	void get();
+	/* Drop a reference; the last one frees the session and its files. */
+	void put();
+
+	ListNode<Session> order; /* the registry's, creation order */
+
 private:
 	friend class Registry;
 	luo_mutex *mutex;
 	u32 refs;
 	bool listed;
 	Session *hash_next;
-	Session *prev; /* creation order */
-	Session *next;
 };
 
 class Registry {
@@ -180,13 +185,8 @@ public:
 	 */
 	Result<Session *> create(const char *name_buf, Direction dir);
 
-	/* Find a listed session and take a reference, or nullptr. */
-	Session *lookup(const char *name_buf, Direction dir);
-
-	/* Take another reference on a session the caller already holds. */
-	void get(Session *s);
-	/* Drop a reference; the last one frees the session. */
-	void put(Session *s);
+	/* Find a listed session and take a reference; empty if none. */
+	RefPtr<Session> lookup(const char *name_buf, Direction dir);
 
 	/*
 	 * Unlist a session and drop the registry's reference.  Returns false
@@ -221,7 +221,7 @@ public:
 	{
 		Guard g{lock_};
 
-		for (Session *s = head_; s; s = s->next)
+		for (Session *s : sessions_)
 			if (s->dir == dir && !fn(s))
 				break;
 	}
@@ -231,7 +231,7 @@ public:
 	{
 		Guard g{lock_};
 
-		for (Session *s = tail_; s; s = s->prev)
+		for (Session *s : sessions_.reverse())
 			if (s->dir == dir && !fn(s))
 				break;
 	}
@@ -247,8 +247,7 @@ private:
 	Session **buckets_ = nullptr;
 	u32 nbuckets_ = 0;
 	size_t count_[2] = {0, 0};
-	Session *head_ = nullptr;
-	Session *tail_ = nullptr;
+	List<Session, &Session::order> sessions_; /* creation order */
 	u64 capacity_ = ~0ULL;
 	u64 used_ = 0;
 };

@@ -189,7 +189,7 @@ int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 
 	/* Freeze, in order; remember where it failed to undo the rest. */
 	reg.for_each(Direction::kOutgoing, [&](Session *s) {
-		for (File *f = s->files; f; f = f->next) {
+		for (File *f : s->files) {
 			err = freeze_file(f);
 			if (err) {
 				failed_at = f;
@@ -203,7 +203,7 @@ int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 		bool undo = false;
 		/* Unfreeze what was frozen, newest first. */
 		reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
-			for (File *f = s->files_tail; f; f = f->prev) {
+			for (File *f : s->files.reverse()) {
 				if (f == failed_at) {
 					undo = true;
 					continue;
@@ -245,7 +245,7 @@ int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 		is->nfiles = s->nfiles;
 		off += kSessionCost;
 		nsessions++;
-		for (File *f = s->files; f; f = f->next) {
+		for (File *f : s->files) {
 			u64 dlen = file_data_len(f);
 			if (cap - off < file_cost(dlen)) {
 				err = -kENOSPC;
@@ -319,7 +319,7 @@ void luo_image_seal(void *img, unsigned long long len)
 void luo_unfreeze_all(struct luo_core *c)
 {
 	c->reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
-		for (File *f = s->files_tail; f; f = f->prev)
+		for (File *f : s->files.reverse())
 			unfreeze_file(f);
 		s->set_state(SessionState::kOpen);
 		return true;
@@ -518,7 +518,7 @@ int luo_image_decode(struct luo_core *c, const void *img, char *why,
 			rec->data_len = f->data_len;
 		}
 		s->unlock();
-		reg.put(s); /* the registry's reference keeps it */
+		s->put(); /* the registry's reference keeps it */
 		if (err)
 			break;
 	}

@@ -105,7 +105,7 @@ void unpreserve_all(luo_core *c, Session *s)
 {
 	luo::Guard g{*s};
 
-	while (File *f = s->files_tail) {
+	while (File *f = s->files.back()) {
 		f->k.h->unpreserve(&f->k);
 		drop_kernel_file(c, f);
 		c->reg.unreserve(f->reserved);
@@ -137,7 +137,7 @@ void finish_one(luo_core *c, File *f)
 void finish_all(luo_core *c, Session *s)
 {
 	s->assert_held();
-	while (File *f = s->files_tail) {
+	while (File *f = s->files.back()) {
 		finish_one(c, f);
 		s->file_del(f);
 	}
@@ -147,7 +147,7 @@ void finish_all(luo_core *c, Session *s)
 int finish_locked(luo_core *c, Session *s)
 {
 	s->assert_held();
-	for (File *f = s->files; f; f = f->next)
+	for (File *f : s->files)
 		if (!can_finish(f))
 			return -luo::kEBUSY;
 	finish_all(c, s);
@@ -165,16 +165,16 @@ bool retrieve_transient(int err)
 unsigned long discard(luo_core *c, bool all)
 {
 	unsigned long n = 0;
-	Session *s;
 
 	/* Remove one at a time: remove() must not run inside for_each(). */
 	do {
-		s = nullptr;
+		luo::RefPtr<Session> s;
+
 		c->reg.for_each(Direction::kIncoming, [&](Session *it) {
 			if (!all && it->get_state() != SessionState::kPending)
 				return true;
-			s = it;
-			c->reg.get(s);
+			it->get();
+			s = luo::RefPtr<Session>::adopt(it);
 			return false;
 		});
 		if (!s)
@@ -186,13 +186,12 @@ unsigned long discard(luo_core *c, bool all)
 
 			drop = all || s->state == SessionState::kPending;
 			if (drop) {
-				finish_all(c, s);
+				finish_all(c, s.get());
 				s->set_state(SessionState::kDiscarded);
 			}
 		}
 		if (drop)
-			n += c->reg.remove(s);
-		c->reg.put(s);
+			n += c->reg.remove(s.get());
 	} while (true);
 	return n;
 }
@@ -279,18 +278,19 @@ int luo_create_session(luo_core *c, const char *name, struct file **out)
 
 	if (!res.ok())
 		return res.status().to_kernel();
-	Session *s = res.value();
+	auto s = luo::RefPtr<Session>::adopt(res.value());
 	int err = c->reg.reserve(luo::kSessionCost).to_kernel();
 
 	if (!err) {
 		s->reserved = luo::kSessionCost;
-		err = c->kops->session_file(luo::C(s), out);
-		if (!err)
-			return 0; /* the file holds the caller's reference */
+		err = c->kops->session_file(luo::C(s.get()), out);
+		if (!err) {
+			s.leak(); /* the file holds the caller's reference */
+			return 0;
+		}
 		c->reg.unreserve(luo::kSessionCost);
 	}
-	c->reg.remove(s);
-	c->reg.put(s);
+	c->reg.remove(s.get());
 	return err;
 }
 
@@ -300,7 +300,7 @@ int luo_retrieve_session(luo_core *c, const char *name, struct file **out)
 
 	if (!Registry::check_name(name, &len).ok())
 		return -luo::kEINVAL;
-	Session *s = c->reg.lookup(name, Direction::kIncoming);
+	luo::RefPtr<Session> s = c->reg.lookup(name, Direction::kIncoming);
 	if (!s)
 		return -luo::kENOENT;
 	int err;
@@ -309,7 +309,7 @@ int luo_retrieve_session(luo_core *c, const char *name, struct file **out)
 
 		switch (s->state) {
 		case SessionState::kPending:
-			err = c->kops->session_file(luo::C(s), out);
+			err = c->kops->session_file(luo::C(s.get()), out);
 			if (!err)
 				s->set_state(SessionState::kRetrieved);
 			break;
@@ -322,14 +322,16 @@ int luo_retrieve_session(luo_core *c, const char *name, struct file **out)
 			break;
 		}
 	}
-	if (err)
-		c->reg.put(s);
-	return err; /* on success the file keeps the lookup's reference */
+	if (!err)
+		s.leak(); /* the file keeps the lookup's reference */
+	return err;
 }
 
 void luo_close_session(luo_core *c, luo_session *sess)
 {
-	Session *s = luo::S(sess);
+	/* The file's reference, dropped on return. */
+	auto ref = luo::RefPtr<Session>::adopt(luo::S(sess));
+	Session *s = ref.get();
 
 	if (s->dir == Direction::kOutgoing) {
 		unpreserve_all(c, s);
@@ -350,7 +352,6 @@ void luo_close_session(luo_core *c, luo_session *sess)
 				     "it stays until unload\n",
 				     s->name);
 	}
-	c->reg.put(s);
 }
 
 int luo_preserve_fd(luo_core *c, luo_session *s, int fd,
@@ -530,7 +531,7 @@ void luo_core_list(luo_core *c, const luo_listing_ops *ops, void *arg)
 					       state_name(s->state), s->nfiles};
 
 			ops->session(arg, &sv);
-			for (File *f = s->files; f; f = f->next) {
+			for (File *f : s->files) {
 				bool out = s->dir == Direction::kOutgoing;
 				luo_file_view fv = {
 					f->token,
@@ -576,12 +577,12 @@ int luo_registry_add(luo_core *c, const char *name, luo_dir dir,
 
 luo_session *luo_registry_lookup(luo_core *c, const char *name, luo_dir dir)
 {
-	return luo::C(c->reg.lookup(name, static_cast<Direction>(dir)));
+	return luo::C(c->reg.lookup(name, static_cast<Direction>(dir)).leak());
 }
 
 void luo_registry_put(luo_core *c, luo_session *s)
 {
-	c->reg.put(luo::S(s));
+	luo::S(s)->put();
 }
 
 int luo_registry_remove(luo_core *c, luo_session *s)

@@ -37,7 +37,7 @@ Status Registry::init()
 
 void Registry::destroy()
 {
-	LUO_BUG_ON(head_ != nullptr);
+	LUO_BUG_ON(!sessions_.empty());
 	luo_shim_free(buckets_);
 	buckets_ = nullptr;
 	nbuckets_ = 0;
@@ -112,9 +112,10 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 	 * Allocate before taking the lock, which is held briefly: only the
 	 * table's growth allocates under it, and its failure is harmless.
 	 */
-	auto *s = static_cast<Session *>(luo_shim_zalloc(sizeof(Session)));
-	if (!s)
+	void *mem = luo_shim_zalloc(sizeof(Session));
+	if (!mem)
 		return Status::error(kENOMEM);
+	auto *s = new (mem) Session();
 	s->mutex = luo_shim_mutex_create(LUO_LOCK_SESSION);
 	if (!s->mutex) {
 		luo_shim_free(s);
@@ -140,49 +141,44 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 	Session **b = bucket(s->hash);
 	s->hash_next = *b;
 	*b = s;
-	s->prev = tail_;
-	if (tail_)
-		tail_->next = s;
-	else
-		head_ = s;
-	tail_ = s;
+	sessions_.push_back(s);
 	s->listed = true;
 	count_[static_cast<u8>(dir)]++;
 	return s;
 }
 
-Session *Registry::lookup(const char *name_buf, Direction dir)
+RefPtr<Session> Registry::lookup(const char *name_buf, Direction dir)
 {
 	u32 len;
 
 	if (!check_name(name_buf, &len).ok())
-		return nullptr;
+		return RefPtr<Session>();
 	u32 h = hash_name(name_buf, len, dir);
 	Guard g{lock_};
 	Session *s = find_locked(name_buf, len, h, dir);
 	if (s)
 		__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
-	return s;
+	return RefPtr<Session>::adopt(s);
 }
 
-void Registry::get(Session *s)
+void Session::get()
 {
-	u32 old = __atomic_fetch_add(&s->refs, 1, __ATOMIC_RELAXED);
+	u32 old = __atomic_fetch_add(&refs, 1, __ATOMIC_RELAXED);
 
 	LUO_BUG_ON(old == 0);
 }
 
-void Registry::put(Session *s)
+void Session::put()
 {
-	u32 old = __atomic_fetch_sub(&s->refs, 1, __ATOMIC_ACQ_REL);
+	u32 old = __atomic_fetch_sub(&refs, 1, __ATOMIC_ACQ_REL);
 
 	LUO_BUG_ON(old == 0);
 	if (old == 1) {
-		LUO_BUG_ON(s->listed);
-		while (s->files)
-			s->file_del(s->files);
-		luo_shim_mutex_destroy(s->mutex);
-		luo_shim_free(s);
+		LUO_BUG_ON(listed);
+		while (!files.empty())
+			file_del(files.front());
+		luo_shim_mutex_destroy(mutex);
+		luo_shim_free(this);
 	}
 }
 
@@ -197,18 +193,11 @@ bool Registry::remove(Session *s)
 		while (*pp != s)
 			pp = &(*pp)->hash_next;
 		*pp = s->hash_next;
-		if (s->prev)
-			s->prev->next = s->next;
-		else
-			head_ = s->next;
-		if (s->next)
-			s->next->prev = s->prev;
-		else
-			tail_ = s->prev;
+		sessions_.remove(s);
 		s->listed = false;
 		count_[static_cast<u8>(s->dir)]--;
 	}
-	put(s);
+	s->put();
 	return true;
 }
 
@@ -234,29 +223,25 @@ void Registry::unreserve(u64 bytes)
 
 File *Session::file_new(u64 token)
 {
-	auto *f = static_cast<File *>(luo_shim_zalloc(sizeof(File)));
+	void *mem = luo_shim_zalloc(sizeof(File));
 
-	if (f)
-		f->token = token;
+	if (!mem)
+		return nullptr;
+	auto *f = new (mem) File();
+	f->token = token;
 	return f;
 }
 
 void Session::file_append(File *f)
 {
 	assert_held();
-	f->prev = files_tail;
-	f->next = nullptr;
-	if (files_tail)
-		files_tail->next = f;
-	else
-		files = f;
-	files_tail = f;
+	files.push_back(f);
 	nfiles++;
 }
 
 File *Session::file_find(u64 token)
 {
-	for (File *f = files; f; f = f->next)
+	for (File *f : files)
 		if (f->token == token)
 			return f;
 	return nullptr;
@@ -266,14 +251,7 @@ void Session::file_del(File *f)
 {
 	/* Whoever held a kernel file through it gave it back first. */
 	LUO_BUG_ON(f->k.file != nullptr);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		files = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	else
-		files_tail = f->prev;
+	files.remove(f);
 	nfiles--;
 	luo_shim_free(f);
 }
