@@ -30,7 +30,7 @@ echo '#include <luo.h>
 int f() { return luo_open(); }' |
 	g++ -x c++ -std=c++17 -Wall -Werror -fsyntax-only -I"$src" -
 
-luoctl=(-DLUOCTL_VERSION="\"$version\"" "$top/tools/luoctl/luoctl.c"
+luoctl=(-DLUOCTL_VERSION="\"$version\"" "$top"/tools/luoctl/*.c
 	"$out/libluo.a")
 gcc "${cflags[@]}" -o "$out/luoctl" "${luoctl[@]}"
 gcc "${cflags[@]}" -static -o "$out/luoctl.static" "${luoctl[@]}"
