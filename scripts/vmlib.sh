@@ -168,6 +168,12 @@ run_suite() {
 			then echo loaded; else echo refused; fi > /run/luo-badload
 		fi'
 
+	# Memory files (/dev/liveupdate_mem): the interface, then two of them
+	# through a chain of three kernels, every page at the physical
+	# address it had (no copy).
+	run_selftest "${p}luo_mem_test" "$LUO_TOP/build/vm/luo_mem_test" \
+		"$fixtures" --kexec 2 "$@"
+
 	# A kernel in the middle that does not load luo: the third refuses
 	# the image as stale with handover_max_age=5, restores it by default.
 	run_selftest "${p}luo_handover_stale" \

@@ -12,6 +12,7 @@
 namespace fake {
 
 int retrieve_nomem;
+std::map<std::string, int> claims;
 std::map<int, struct file *> fds;
 bool gate_drains = true;
 int gate_held;
@@ -64,7 +65,12 @@ int ksession_file(luo_session *s, struct file **out)
 
 bool can_preserve(struct file *f)
 {
-	return !f->refuse && !f->session;
+	return !f->refuse && !f->session && !f->claims;
+}
+
+bool can_preserve_claims(struct file *f)
+{
+	return !f->refuse && !f->session && f->claims;
 }
 
 int preserve(luo_file *lf)
@@ -132,7 +138,27 @@ int retrieve(const void *data, unsigned long long len, struct file **out)
 	f->data = d;
 	f->heap = true;
 	*out = f;
+	if (claims[d] > 0)
+		claims[d]--;
 	return 0;
+}
+
+int claim(const void *data, unsigned long long len)
+{
+	std::string d(static_cast<const char *>(data), len);
+
+	if (d.compare(0, 8, "CLAIMBAD") == 0)
+		return -EINVAL;
+	claims[d]++;
+	return 0;
+}
+
+void unclaim(const void *data, unsigned long long len)
+{
+	std::string d(static_cast<const char *>(data), len);
+
+	EXPECT_GT(claims[d], 0) << d;
+	claims[d]--;
 }
 
 bool can_finish(luo_file *lf)
@@ -172,7 +198,18 @@ const luo_file_handler kHandler = {
 	retrieve,  can_finish,	 finish,
 };
 
-const luo_file_handler *const kHandlers[] = {&kHandler};
+const luo_file_handler kClaimHandler = {
+	"fake-claim-v1", can_preserve_claims,
+	preserve,	 populate,
+	unpreserve,	 freeze,
+	unfreeze,	 data_len,
+	write_data,	 check,
+	retrieve,	 can_finish,
+	finish,		 claim,
+	unclaim,
+};
+
+const luo_file_handler *const kHandlers[2] = {&kHandler, &kClaimHandler};
 
 } /* namespace fake */
 
@@ -181,9 +218,10 @@ const luo_image_stamp kTestStamp = {7, 1700000000, 0};
 void CoreTest::SetUp()
 {
 	fake::retrieve_nomem = 0;
+	fake::claims.clear();
 	fake::gate_drains = true;
 	fake::gate_held = 0;
-	ASSERT_EQ(0, luo_core_new(&fake::kKops, fake::kHandlers, 1, &r));
+	ASSERT_EQ(0, luo_core_new(&fake::kKops, fake::kHandlers, 2, &r));
 }
 
 void CoreTest::TearDown()
@@ -194,6 +232,9 @@ void CoreTest::TearDown()
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_OUTGOING));
 	EXPECT_EQ(0u, luo_registry_reserved(r));
 	luo_core_free(r);
+	/* Every claim went back, or to the file retrieved from it. */
+	for (const auto &c : fake::claims)
+		EXPECT_EQ(0, c.second) << c.first;
 	/* Every reference the core took was given back. */
 	for (const FakeFile &f : fakes_)
 		EXPECT_EQ(1, f.refs) << f.data;

@@ -36,6 +36,7 @@ struct file {
 	int finished = 0;
 	int refs = 1;
 	bool refuse = false; /* no handler accepts it */
+	bool claims = false; /* "fake-claim-v1" takes it, not "fake-v1" */
 	bool can_finish = true;
 	std::vector<std::string> *log = nullptr;
 	std::string name;
@@ -49,6 +50,13 @@ namespace fake {
 
 /* "fake-v1" retrieve: data starting "FAIL" is a verdict, "NOMEM" not. */
 extern int retrieve_nomem; /* how many -ENOMEM before a success */
+/*
+ * What "fake-claim-v1" (fake-v1 with the claim hooks, for files with
+ * @claims) claimed at load, by data: claim() adds one, unclaim() and a
+ * successful retrieve() (the file takes the claim over) take it back.
+ * Data starting "CLAIMBAD" cannot be claimed.
+ */
+extern std::map<std::string, int> claims;
 extern std::map<int, struct file *> fds;
 /* The freeze's gate: whether the drain succeeds, and whether it is held. */
 extern bool gate_drains;
@@ -56,7 +64,8 @@ extern int gate_held;
 extern unsigned int gate_timeout_ms;
 extern const luo_kernel_ops kKops;
 extern const luo_file_handler kHandler;
-extern const luo_file_handler *const kHandlers[];
+extern const luo_file_handler kClaimHandler;
+extern const luo_file_handler *const kHandlers[2];
 
 } /* namespace fake */
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <linux/liveupdate.h>
+#include <linux/liveupdate_mem.h>
 
 #include <luo/core.h>
 
@@ -51,6 +52,9 @@ const Want kAbi[] = {
 	 offsetof(liveupdate_session_get_name, name) +
 		 sizeof(liveupdate_session_get_name::name),
 	 kOut | kIn, true},
+	{LIVEUPDATE_MEM_CREATE, LUO_ON_MEM, LUO_OP_MEM_CREATE,
+	 sizeof(liveupdate_mem_create),
+	 offsetof(liveupdate_mem_create, reserved) + 4, 0, true},
 };
 
 TEST(IoctlRules, TheTableIsTheUapiHeaders)
@@ -78,6 +82,9 @@ TEST(IoctlRules, EachStepOfTheOrderGivesItsErrno)
 	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_DEVICE, _IO(0xBA, 0x40)));
 	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_SESSION, _IO(0xBA, 0x00)));
 	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_SESSION, _IO(0xBA, 0x3f)));
+	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_MEM, _IO(0xBA, 0x00)));
+	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_MEM, _IO(0xBA, 0x81)));
+	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_MEM, _IO(0xBA, 0x7f)));
 	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_SESSION, _IO(0xBA, 0x44)));
 	EXPECT_EQ(nullptr, luo_ioctl_find(LUO_ON_SESSION, _IO(0xBA, 0xff)));
 	/* 3. the right nr in the wrong word: another type, size or dir. */

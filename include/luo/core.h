@@ -90,6 +90,14 @@ struct luo_file {
  *	again); any other error is a verdict on the data, kept for good.
  * @can_finish: may this (retrieved) file be finished now?  NULL: yes.
  * @finish: drop what the retrieved file still holds; NULL: nothing.
+ * @claim: at load, once @check passed for every file of the image, take
+ *	what the data names (a memory file: its chunks of the range), so
+ *	that nothing else can; 0, or -EINVAL to reject the image whole.
+ *	Must not allocate.  NULL: nothing to take.  A successful @retrieve
+ *	turns the claim into the file it returns.
+ * @unclaim: give back what @claim took, for a file that was never
+ *	retrieved (or whose data @retrieve judged bad) when its session is
+ *	finished or discarded.  NULL: nothing.
  */
 struct luo_file_handler {
 	const char *name;
@@ -107,6 +115,8 @@ struct luo_file_handler {
 			struct file **out);
 	bool (*can_finish)(struct luo_file *lf);
 	void (*finish)(struct luo_file *lf);
+	int (*claim)(const void *data, unsigned long long len);
+	void (*unclaim)(const void *data, unsigned long long len);
 };
 
 /**
@@ -322,15 +332,18 @@ void luo_discard_incoming(struct luo_core *c);
 #define LUO_IOC(nr) ((0xBAu << 8) | (nr))
 #define LUO_IOC_DEVICE_BASE 0x00
 #define LUO_IOC_SESSION_BASE 0x40
+#define LUO_IOC_MEM_BASE 0x80
 
 /**
  * enum luo_ioctl_target - which file an ioctl was issued on.
  * @LUO_ON_DEVICE: /dev/liveupdate.
  * @LUO_ON_SESSION: a session's file.
+ * @LUO_ON_MEM: /dev/liveupdate_mem.
  */
 enum luo_ioctl_target {
 	LUO_ON_DEVICE,
 	LUO_ON_SESSION,
+	LUO_ON_MEM,
 };
 
 /**
@@ -341,6 +354,7 @@ enum luo_ioctl_target {
  * @LUO_OP_RETRIEVE_FD: RETRIEVE_FD, on an incoming session.
  * @LUO_OP_FINISH: FINISH, on an incoming session.
  * @LUO_OP_GET_NAME: GET_NAME, on either.
+ * @LUO_OP_MEM_CREATE: LIVEUPDATE_MEM_CREATE, on /dev/liveupdate_mem.
  */
 enum luo_ioctl_op {
 	LUO_OP_CREATE_SESSION,
@@ -349,6 +363,7 @@ enum luo_ioctl_op {
 	LUO_OP_RETRIEVE_FD,
 	LUO_OP_FINISH,
 	LUO_OP_GET_NAME,
+	LUO_OP_MEM_CREATE,
 };
 
 /**
@@ -576,6 +591,133 @@ void luo_session_mark_retrieved(struct luo_session *s);
 unsigned long long luo_image_header_cost(void);
 unsigned long long luo_session_cost(void);
 unsigned long long luo_file_cost(unsigned long long data_len);
+
+/* ---- memory files and the pool (include/luo/pool.h) ------------------- */
+
+struct luo_memfile;
+
+/**
+ * struct luo_pool_stats - the pool, for the status file.
+ * @size: bytes of whole 2 MiB chunks in the range.
+ * @used: bytes of memory files, the previous kernel's not yet finished
+ *	included.
+ * @free: bytes a memory file could be given now (above the image).
+ * @largest: the longest free run of chunks among those.
+ * @files: memory files, the previous kernel's not yet finished included.
+ */
+struct luo_pool_stats {
+	unsigned long long size;
+	unsigned long long used;
+	unsigned long long free;
+	unsigned long long largest;
+	unsigned long files;
+};
+
+/**
+ * luo_core_set_range() - the capacity is a range of memory.
+ * @c: the core.
+ * @size: bytes of the range (the image header included).
+ * @first: offset in the range of its first 2 MiB-aligned chunk.
+ *
+ * Replaces luo_core_set_capacity(): the image and the memory files share
+ * the range (include/luo/pool.h).  Call before anything is reserved.
+ *
+ * Return: 0, -ENOMEM or -EINVAL (no room for the header).
+ */
+int luo_core_set_range(struct luo_core *c, unsigned long long size,
+		       unsigned long long first);
+
+/**
+ * luo_pool_hold_incoming() - keep chunks out of the previous kernel's image.
+ * @c: the core.
+ * @len: bytes of that image at the start of the range; 0 once no incoming
+ *	session points into it.
+ */
+void luo_pool_hold_incoming(struct luo_core *c, unsigned long long len);
+
+/** luo_pool_read_stats() - fill @out with the pool's figures.  @c: the core. */
+void luo_pool_read_stats(struct luo_core *c, struct luo_pool_stats *out);
+
+/**
+ * luo_memfile_create() - chunks for a new memory file.
+ * @c: the core.
+ * @length: bytes, a non-zero multiple of 2 MiB.
+ * @out: the memory file; the caller zeroes its memory.
+ *
+ * Return: 0, -EINVAL (@length), -ENOSPC (no room) or -ENOMEM.
+ */
+int luo_memfile_create(struct luo_core *c, unsigned long long length,
+		       struct luo_memfile **out);
+
+/** luo_memfile_free() - give a memory file's chunks back.  @m: or NULL. */
+void luo_memfile_free(struct luo_memfile *m);
+
+/**
+ * luo_memfile_drop() - free what luo_memfile_from_record() made, its
+ * chunks still claimed by the record (the file could not be built).
+ * @m: the memory file.
+ */
+void luo_memfile_drop(struct luo_memfile *m);
+
+/** luo_memfile_length() - bytes of @m. */
+unsigned long long luo_memfile_length(const struct luo_memfile *m);
+
+/**
+ * luo_memfile_locate() - where a byte of a memory file is.
+ * @m: the memory file.
+ * @pos: a byte offset in the file.
+ * @range_off: where it is, as an offset in the range.
+ *
+ * Return: bytes contiguous in the range from there (to the end of the
+ * extent), or 0 if @pos is past the end of the file.
+ */
+unsigned long long luo_memfile_locate(const struct luo_memfile *m,
+				      unsigned long long pos,
+				      unsigned long long *range_off);
+
+/**
+ * luo_memfile_record_len() - bytes of @m's record in the image: its length
+ * and extents (handler "luomem-v1").
+ */
+unsigned long long luo_memfile_record_len(const struct luo_memfile *m);
+
+/** luo_memfile_record_write() - write @m's record at @dst; no allocation. */
+void luo_memfile_record_write(const struct luo_memfile *m, void *dst);
+
+/**
+ * luo_memfile_record_check() - is @len bytes at @data a record of memory in
+ * this kernel's pool?  0 or -EINVAL.  @c: the core.
+ */
+int luo_memfile_record_check(struct luo_core *c, const void *data,
+			     unsigned long long len);
+
+/**
+ * luo_memfile_record_claim() - take the chunks a record names (at load).
+ * @c: the core.
+ * @data: the record.
+ * @len: its bytes.
+ *
+ * Return: 0, or -EINVAL if a chunk is outside the pool, in the incoming
+ * image or taken already (then nothing is taken).
+ */
+int luo_memfile_record_claim(struct luo_core *c, const void *data,
+			     unsigned long long len);
+
+/** luo_memfile_record_unclaim() - give back what a claim took. */
+void luo_memfile_record_unclaim(struct luo_core *c, const void *data,
+				unsigned long long len);
+
+/**
+ * luo_memfile_from_record() - a memory file over a claimed record's chunks.
+ * @c: the core.
+ * @data: the record.
+ * @len: its bytes.
+ * @out: the memory file, which now owns the chunks.
+ *
+ * Return: 0, -EINVAL or -ENOMEM.
+ */
+int luo_memfile_from_record(struct luo_core *c, const void *data,
+			    unsigned long long len, struct luo_memfile **out);
 
 /* ---- serialization ---------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 
 #include <luo/base.h>
 #include <luo/core.h>
+#include <luo/pool.h>
 #include <luo/registry.h>
 
 namespace luo {
@@ -45,6 +46,7 @@ private:
 struct luo_core {
 	luo::Registry reg;
 	luo::HeldSet held;
+	luo::Pool pool; /* the image's capacity and the memory files' chunks */
 	const luo_kernel_ops *kops = nullptr;
 	const luo_file_handler *const *handlers = nullptr;
 	unsigned int nhandlers = 0;

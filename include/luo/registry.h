@@ -88,6 +88,7 @@ struct File {
 	u64 token;
 	FileState state;
 	int error;
+	bool claimed; /* incoming: the handler's claim() holds what it names */
 	u64 reserved;
 	char handler[kHandlerBuf];
 	const u8 *data;
@@ -198,21 +199,6 @@ public:
 	u32 buckets() const { return nbuckets_; }
 
 	/*
-	 * Handover capacity, in image bytes.  Every session and file reserves
-	 * what its record will take when it is created, so that running out
-	 * is ENOSPC at the ioctl and never a failure at reboot.
-	 */
-	void set_capacity(u64 bytes) { capacity_ = bytes; }
-	u64 capacity() const { return capacity_; }
-	u64 reserved() const
-	{
-		return __atomic_load_n(&used_, __ATOMIC_RELAXED);
-	}
-	Status reserve(u64 bytes);
-	/* Give back what reserve() took. */
-	void unreserve(u64 bytes);
-
-	/*
 	 * Visit listed sessions of @dir in creation order under the table
 	 * lock; @fn returns false to stop early.  @fn must not call back into
 	 * the registry.
@@ -248,8 +234,6 @@ private:
 	u32 nbuckets_ = 0;
 	size_t count_[2] = {0, 0};
 	List<Session, &Session::order> sessions_; /* creation order */
-	u64 capacity_ = ~0ULL;
-	u64 used_ = 0;
 };
 
 } /* namespace luo */

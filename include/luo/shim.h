@@ -57,6 +57,7 @@ __printf(2, 3) void luo_shim_log(int level, const char *fmt, ...);
  * @LUO_LOCK_TABLE: the session table lock (one per registry).
  * @LUO_LOCK_SESSION: a per-session mutex.
  * @LUO_LOCK_HELD: the core's set of inodes it holds (a leaf).
+ * @LUO_LOCK_POOL: the handover range's capacity and chunks (a leaf).
  * @LUO_LOCK_NR: number of kinds.
  *
  * The order is written once, in luo/kernel/luo.h.
@@ -65,6 +66,7 @@ enum luo_lock_kind {
 	LUO_LOCK_TABLE,
 	LUO_LOCK_SESSION,
 	LUO_LOCK_HELD,
+	LUO_LOCK_POOL,
 	LUO_LOCK_NR,
 };
 

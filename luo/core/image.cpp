@@ -146,6 +146,18 @@ u64 file_data_len(File *f)
 	return len < f->k.reserve ? len : f->k.reserve;
 }
 
+/* An incoming file's handler takes what its data names (pass 2). */
+int claim(luo_core *c, File *rec)
+{
+	const luo_file_handler *h = c->handler_named(rec->handler);
+
+	if (!h->claim)
+		return 0;
+	int err = h->claim(rec->data, rec->data_len);
+	rec->claimed = !err;
+	return err ? -kEINVAL : 0;
+}
+
 /* The header fields every image has; the checksum is left to the caller. */
 void write_header(ImageHeader *hdr, const luo_image_stamp *stamp)
 {
@@ -516,6 +528,7 @@ int luo_image_decode(struct luo_core *c, const void *img, char *why,
 			rec->handler[kHandlerBuf - 1] = '\0';
 			rec->data = data;
 			rec->data_len = f->data_len;
+			err = claim(c, rec);
 		}
 		s->unlock();
 		s->put(); /* the registry's reference keeps it */
@@ -526,7 +539,9 @@ int luo_image_decode(struct luo_core *c, const void *img, char *why,
 		luo_discard_incoming(c);
 		set_why(why, why_len,
 			err == -kEEXIST ? "duplicate session name or token"
-					: "out of memory while decoding");
+			: err == -kEINVAL
+				? "memory claimed twice or out of range"
+				: "out of memory while decoding");
 		return err == -kEEXIST ? -kEINVAL : err;
 	}
 	return 0;

@@ -21,7 +21,7 @@ constexpr unsigned int kOut = 1u << LUO_OUTGOING;
 constexpr unsigned int kIn = 1u << LUO_INCOMING;
 
 /*
- * Sizes and minimums as include/uapi/linux/liveupdate.h lays the structs
+ * Sizes and minimums as include/uapi/linux/liveupdate{,_mem}.h lay the structs
  * out (the C layer asserts both): a u32 size, then the fields.
  */
 constexpr luo_ioctl_rule kDevice[] = {
@@ -47,6 +47,11 @@ constexpr luo_ioctl_rule kSession[] = {
 	 true},
 };
 
+/* struct liveupdate_mem_create: size, fd (out), length, flags, reserved */
+constexpr luo_ioctl_rule kMem[] = {
+	{LUO_OP_MEM_CREATE, LUO_IOC(LUO_IOC_MEM_BASE + 0), 24, 24, 0, true},
+};
+
 template <typename T, luo::size_t N> constexpr luo::size_t count(T (&)[N])
 {
 	return N;
@@ -63,6 +68,10 @@ const luo_ioctl_rule *luo_ioctl_find(luo_ioctl_target target, unsigned int cmd)
 	if (target == LUO_ON_DEVICE)
 		return nr - LUO_IOC_DEVICE_BASE < count(kDevice)
 			       ? &kDevice[nr - LUO_IOC_DEVICE_BASE]
+			       : nullptr;
+	if (target == LUO_ON_MEM)
+		return nr - LUO_IOC_MEM_BASE < count(kMem)
+			       ? &kMem[nr - LUO_IOC_MEM_BASE]
 			       : nullptr;
 	return nr - LUO_IOC_SESSION_BASE < count(kSession)
 		       ? &kSession[nr - LUO_IOC_SESSION_BASE]

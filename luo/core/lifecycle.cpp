@@ -108,7 +108,7 @@ void unpreserve_all(luo_core *c, Session *s)
 	while (File *f = s->files.back()) {
 		f->k.h->unpreserve(&f->k);
 		drop_kernel_file(c, f);
-		c->reg.unreserve(f->reserved);
+		c->pool.unreserve_image(f->reserved);
 		s->file_del(f);
 	}
 }
@@ -130,7 +130,14 @@ void finish_one(luo_core *c, File *f)
 			f->k.h->finish(&f->k);
 		drop_kernel_file(c, f);
 	}
-	/* Never retrieved (or failed): its data dies with the image. */
+	/*
+	 * Never retrieved (or failed): its data dies with the image, and
+	 * what the handler claimed at load goes back.
+	 */
+	if (f->claimed) {
+		c->handler_named(f->handler)->unclaim(f->data, f->data_len);
+		f->claimed = false;
+	}
 }
 
 /* Every file of an incoming session, newest first; its mutex is held. */
@@ -247,6 +254,8 @@ int luo_core_new(const luo_kernel_ops *kops,
 	luo::Status st = c->reg.init();
 	if (st.ok())
 		st = c->held.init();
+	if (st.ok())
+		st = c->pool.init();
 	if (!st.ok()) {
 		c->reg.destroy();
 		luo::destroy(c);
@@ -269,7 +278,7 @@ void luo_core_free(luo_core *c)
 
 void luo_core_set_capacity(luo_core *c, unsigned long long bytes)
 {
-	c->reg.set_capacity(bytes);
+	c->pool.set_capacity(bytes);
 }
 
 int luo_create_session(luo_core *c, const char *name, struct file **out)
@@ -279,7 +288,7 @@ int luo_create_session(luo_core *c, const char *name, struct file **out)
 	if (!res.ok())
 		return res.status().to_kernel();
 	auto s = luo::RefPtr<Session>::adopt(res.value());
-	int err = c->reg.reserve(luo::kSessionCost).to_kernel();
+	int err = c->pool.reserve_image(luo::kSessionCost).to_kernel();
 
 	if (!err) {
 		s->reserved = luo::kSessionCost;
@@ -288,7 +297,7 @@ int luo_create_session(luo_core *c, const char *name, struct file **out)
 			s.leak(); /* the file holds the caller's reference */
 			return 0;
 		}
-		c->reg.unreserve(luo::kSessionCost);
+		c->pool.unreserve_image(luo::kSessionCost);
 	}
 	c->reg.remove(s.get());
 	return err;
@@ -335,7 +344,7 @@ void luo_close_session(luo_core *c, luo_session *sess)
 
 	if (s->dir == Direction::kOutgoing) {
 		unpreserve_all(c, s);
-		c->reg.unreserve(s->reserved);
+		c->pool.unreserve_image(s->reserved);
 		c->reg.remove(s);
 	} else {
 		int err;
@@ -395,7 +404,7 @@ int luo_preserve_file(luo_core *c, luo_session *sess, struct file *file,
 	if (err)
 		goto out_release;
 	f->reserved = luo_file_cost(f->k.reserve);
-	err = c->reg.reserve(f->reserved).to_kernel();
+	err = c->pool.reserve_image(f->reserved).to_kernel();
 	if (err)
 		goto out_unpreserve;
 	if (f->k.h->populate) {
@@ -408,7 +417,7 @@ int luo_preserve_file(luo_core *c, luo_session *sess, struct file *file,
 	return 0;
 
 out_unreserve:
-	c->reg.unreserve(f->reserved);
+	c->pool.unreserve_image(f->reserved);
 out_unpreserve:
 	f->k.h->unpreserve(&f->k);
 out_release:
@@ -448,6 +457,8 @@ int luo_retrieve_fd(luo_core *c, luo_session *sess, unsigned long long token,
 	if (err && retrieve_transient(err))
 		return err; /* not a verdict on the data: try again */
 	if (!err) {
+		/* The file owns what the handler claimed at load. */
+		f->claimed = false;
 		f->k.h = h;
 		f->k.file = file;
 		f->key = c->kops->file_key(file);
@@ -514,7 +525,7 @@ void luo_core_counts(luo_core *c, luo_counts *out)
 			return true;
 		});
 	}
-	out->reserved = c->reg.reserved();
+	out->reserved = c->pool.image_reserved();
 }
 
 unsigned long luo_registry_count(luo_core *c, luo_dir dir)
@@ -592,7 +603,7 @@ int luo_registry_remove(luo_core *c, luo_session *s)
 
 unsigned long long luo_registry_reserved(luo_core *c)
 {
-	return c->reg.reserved();
+	return c->pool.image_reserved();
 }
 
 void luo_session_lock(luo_session *s)

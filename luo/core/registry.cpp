@@ -201,26 +201,6 @@ bool Registry::remove(Session *s)
 	return true;
 }
 
-Status Registry::reserve(u64 bytes)
-{
-	u64 cur = __atomic_load_n(&used_, __ATOMIC_RELAXED);
-
-	do {
-		if (bytes > capacity_ || cur > capacity_ - bytes)
-			return Status::error(kENOSPC);
-	} while (!__atomic_compare_exchange_n(&used_, &cur, cur + bytes, true,
-					      __ATOMIC_RELAXED,
-					      __ATOMIC_RELAXED));
-	return Status();
-}
-
-void Registry::unreserve(u64 bytes)
-{
-	u64 old = __atomic_fetch_sub(&used_, bytes, __ATOMIC_RELAXED);
-
-	LUO_BUG_ON(old < bytes);
-}
-
 File *Session::file_new(u64 token)
 {
 	void *mem = luo_shim_zalloc(sizeof(File));

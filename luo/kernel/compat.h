@@ -20,6 +20,31 @@
 #define LUO_F_SEAL_EXEC 0
 #endif
 
+/*
+ * vm_flags became read-only, set through vm_flags_set(), in 6.3
+ * (LUO_HAVE_VM_FLAGS_SET, probed in Kbuild).
+ */
+#ifdef LUO_HAVE_VM_FLAGS_SET
+#define luo_vm_flags_set(vma, flags) vm_flags_set(vma, flags)
+#else
+#define luo_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
+#endif
+
+/*
+ * ->setattr() takes a struct mnt_idmap from 6.3, a struct user_namespace
+ * before (LUO_HAVE_MNT_IDMAP).  ->huge_fault() takes an order from 6.6, an
+ * enum page_entry_size before (LUO_HAVE_PAGE_ENTRY_SIZE, used in mem.c).
+ */
+#ifdef LUO_HAVE_MNT_IDMAP
+#define LUO_SETATTR_ARGS \
+	struct mnt_idmap *idmap, struct dentry *dentry, struct iattr *attr
+#define LUO_SETATTR_PASS idmap
+#else
+#define LUO_SETATTR_ARGS \
+	struct user_namespace *userns, struct dentry *dentry, struct iattr *attr
+#define LUO_SETATTR_PASS userns
+#endif
+
 #ifndef LUO_VERSION
 #define LUO_VERSION "unknown"
 #endif

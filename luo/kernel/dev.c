@@ -166,9 +166,11 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct luo_handover *h = &luo_handover;
+	struct luo_pool_stats p;
 	struct luo_counts n;
 
 	luo_core_counts(luo_state.core, &n);
+	luo_pool_read_stats(luo_state.core, &p);
 
 	return sysfs_emit(buf,
 			  "version: %s\n"
@@ -190,6 +192,11 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  "capacity_bytes: %llu\n"
 			  "last_freeze_bytes: %llu\n"
 			  "last_freeze_us: %llu\n"
+			  "pool_bytes: %llu\n"
+			  "pool_used_bytes: %llu\n"
+			  "pool_free_bytes: %llu\n"
+			  "pool_largest_free_bytes: %llu\n"
+			  "pool_files: %lu\n"
 			  "last_error: %s\n",
 			  LUO_VERSION, luo_state.devname, h->state, h->base,
 			  h->size, luo_state.generation,
@@ -198,7 +205,8 @@ static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			  h->in_sessions, h->in_files, h->in_bytes,
 			  h->restore_ns / 1000, h->prev_freeze_us, h->image_age,
 			  n.reserved, luo_state.capacity, h->out_bytes,
-			  h->freeze_ns / 1000,
+			  h->freeze_ns / 1000, p.size, p.used, p.free,
+			  p.largest, p.files,
 			  h->last_error[0] ? h->last_error : "none");
 }
 static DEVICE_ATTR_RO(status);
@@ -234,8 +242,14 @@ static struct attribute *luo_dev_attrs[] = {
 };
 ATTRIBUTE_GROUPS(luo_dev);
 
-/* A device name is one path component of a few safe characters. */
-static bool luo_devname_valid(const char *name)
+/**
+ * luo_devname_valid() - is @name one path component of a few safe
+ * characters (1..32 of [A-Za-z0-9_-])?
+ * @name: a device name from a module parameter.
+ *
+ * Return: true if it is.
+ */
+bool luo_devname_valid(const char *name)
 {
 	size_t n = strlen(name);
 

@@ -27,6 +27,7 @@
 
 const struct luo_file_handler *const luo_handlers[] = {
 	&luo_memfd_handler,
+	&luo_mem_handler,
 };
 const unsigned int luo_nhandlers = ARRAY_SIZE(luo_handlers);
 

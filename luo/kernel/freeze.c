@@ -363,6 +363,8 @@ void luo_incoming_maybe_release(void)
 	if (luo_in_image && !luo_registry_count(luo_state.core, LUO_INCOMING)) {
 		if (luo_in_owned)
 			kvfree(luo_in_image);
+		else /* the range's: its bytes are the pool's again */
+			luo_pool_hold_incoming(luo_state.core, 0);
 		luo_in_image = NULL;
 	}
 	mutex_unlock(&luo_in_lock);

@@ -185,9 +185,14 @@ static void luo_handover_restore(void)
 		       h->last_error);
 		return;
 	}
-	if (!err)
+	if (!err) {
+		/* Memory files' chunks stay clear of the image. */
+		luo_pool_hold_incoming(luo_state.core, info.total_len);
 		err = luo_incoming_adopt(h->map, h->last_error,
 					 sizeof(h->last_error));
+		if (err)
+			luo_pool_hold_incoming(luo_state.core, 0);
+	}
 	h->restore_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	if (err) {
 		h->state = "rejected";
@@ -235,6 +240,14 @@ int luo_handover_init(void)
 	err = luo_handover_map();
 	if (err)
 		return err;
+	/* The image and the memory files' chunks share the range. */
+	err = luo_core_set_range(luo_state.core, luo_handover.size,
+				 ALIGN(luo_handover.base, SZ_2M) -
+					 luo_handover.base);
+	if (err) {
+		luo_handover_exit();
+		return err;
+	}
 	luo_handover_restore();
 	return 0;
 }

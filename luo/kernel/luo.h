@@ -32,6 +32,11 @@
  *	The inodes of every preserved file, and of every retrieved one
  *	until its session is finished: a leaf, taken inside the session
  *	mutex.
+ *   pool mutex (core, class "luo_pool")
+ *	The handover range's capacity: the image bytes reserved and the
+ *	memory files' chunks (include/luo/pool.h).  A leaf, taken inside
+ *	the session mutex by CREATE_SESSION and PRESERVE_FD, and alone by
+ *	LIVEUPDATE_MEM_CREATE and a memory file's last close.
  *   luo_dev.open_lock (dev.c)
  *	Exclusive open of the device node: a leaf, never held while calling
  *	into anything else.
@@ -104,10 +109,16 @@ struct luo_handover {
 
 extern struct luo_handover luo_handover;
 extern const struct luo_file_handler luo_memfd_handler;
+extern const struct luo_file_handler luo_mem_handler;
 
 /* dev.c */
 int luo_dev_init(void);
 void luo_dev_exit(void);
+bool luo_devname_valid(const char *name);
+
+/* mem.c */
+int luo_mem_init(void);
+void luo_mem_exit(void);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);

@@ -64,22 +64,28 @@ static int __init luo_init(void)
 	err = luo_handover_init();
 	if (err)
 		goto out_core;
-	/* With a range, its size is the capacity. */
+	/* With a range, its size is the capacity (set by handover.c). */
 	luo_state.capacity = luo_handover.map ? luo_handover.size : capacity;
-	luo_core_set_capacity(luo_state.core,
-			      luo_state.capacity - luo_image_header_cost());
+	if (!luo_handover.map)
+		luo_core_set_capacity(luo_state.core,
+				      capacity - luo_image_header_cost());
 	err = luo_freeze_init(test_hooks);
 	if (err)
 		goto out_handover;
-	err = luo_dev_init();
+	err = luo_mem_init();
 	if (err)
 		goto out_freeze;
+	err = luo_dev_init();
+	if (err)
+		goto out_mem;
 	/* Nothing can fail from here on: the image is consumed. */
 	luo_handover_commit();
 	pr_info("version %s ready on /dev/%s (handover %s)\n", LUO_VERSION,
 		device, luo_handover.state);
 	return 0;
 
+out_mem:
+	luo_mem_exit();
 out_freeze:
 	luo_freeze_exit();
 out_handover:
@@ -93,6 +99,7 @@ out_core:
 static void __exit luo_exit(void)
 {
 	luo_dev_exit();
+	luo_mem_exit();
 	luo_freeze_exit();
 	luo_handover_exit();
 	luo_core_free(luo_state.core);

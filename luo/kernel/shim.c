@@ -88,6 +88,7 @@ static const char *const luo_lock_names[LUO_LOCK_NR] = {
 	[LUO_LOCK_TABLE] = "luo_table",
 	[LUO_LOCK_SESSION] = "luo_session",
 	[LUO_LOCK_HELD] = "luo_held",
+	[LUO_LOCK_POOL] = "luo_pool",
 };
 
 struct luo_mutex *luo_shim_mutex_create(enum luo_lock_kind kind)

@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mem.c - /dev/liveupdate_mem: memory files whose pages are the handover
+ * range, and their handler "luomem-v1".
+ *
+ * DOC: Memory files, kernel side
+ *
+ * A memfd's pages come from the buddy allocator, which the next kernel
+ * reuses, so a memfd can only cross a kexec by being copied.  A memory
+ * file's pages are chunks of the reserved handover range, which no kernel
+ * of the chain gives to its allocator: preserving one hands the pages over
+ * where they are.  The core (luo/core/pool.cpp) decides which chunks a
+ * file gets and what its record says; this file does what needs the
+ * kernel:
+ *
+ * - At load, memremap_pages() gives the range's whole 2 MiB chunks struct
+ *   pages (ZONE_DEVICE, MEMORY_DEVICE_GENERIC, as device-dax), so that
+ *   get_user_pages() works on a mapping: process_vm_readv(), O_DIRECT,
+ *   vmsplice, VFIO.  The chunks are then in the kernel's direct map too.
+ * - LIVEUPDATE_MEM_CREATE takes chunks from the core, zeroes them, and
+ *   returns a file of a private pseudo filesystem (so that
+ *   /proc/self/fd/N can be opened again): a regular inode of a fixed size
+ *   whose i_private is the core's luo_memfile.
+ * - mmap(MAP_SHARED) inserts the chunks' pfns as devmap entries, 2 MiB at
+ *   a time where the mapping and the file offset are aligned to 2 MiB;
+ *   read and write copy through the direct map.
+ * - The last reference to the file evicts its inode, which gives the
+ *   chunks back (luo_memfile_free()).  While the file is preserved luo
+ *   holds a reference, so that cannot happen before the kexec.
+ * - The handler writes the record at the freeze and, in the next kernel,
+ *   claims the chunks at load and builds a file over them at RETRIEVE_FD:
+ *   nothing is copied or zeroed.
+ *
+ * Without CONFIG_ZONE_DEVICE, or without a range, there is no device and
+ * no memory file.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/memremap.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pfn_t.h>
+#include <linux/pseudo_fs.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <uapi/linux/liveupdate_mem.h>
+
+#include <luo/core.h>
+#include "compat.h"
+#include "luo.h"
+
+static char *mem_device = "liveupdate_mem";
+module_param(mem_device, charp, 0444);
+MODULE_PARM_DESC(
+	mem_device,
+	"name of the memory file device under /dev, present when a handover range is configured (default: liveupdate_mem)");
+
+#if IS_ENABLED(CONFIG_ZONE_DEVICE)
+
+#define LUO_MEM_MAGIC 0x4c554f4d /* "LUOM" */
+
+/**
+ * struct luo_mem - the kernel side of the pool.
+ * @pgmap: struct pages for the chunks (ZONE_DEVICE).
+ * @virt: the chunks in the direct map, from memremap_pages().
+ * @first: offset of the first chunk in the range.
+ * @mnt: the pseudo filesystem of memory files' inodes.
+ * @misc: /dev/<mem_device>.
+ * @up: all of the above exists.
+ *
+ * Set up at load and torn down at unload; a memory file holds a module
+ * reference, so none exists at unload.
+ */
+struct luo_mem {
+	struct dev_pagemap pgmap;
+	u8 *virt;
+	u64 first;
+	struct vfsmount *mnt;
+	struct miscdevice misc;
+	bool up;
+};
+
+static struct luo_mem luo_mem;
+
+static const struct file_operations luo_mem_file_fops;
+
+/* Where a range offset inside a chunk is, in the kernel's direct map. */
+static void *luo_mem_virt(u64 range_off)
+{
+	return luo_mem.virt + (range_off - luo_mem.first);
+}
+
+static struct luo_memfile *luo_memfile_of(struct file *file)
+{
+	return file_inode(file)->i_private;
+}
+
+static vm_fault_t luo_mem_fault(struct vm_fault *vmf)
+{
+	struct luo_memfile *m = luo_memfile_of(vmf->vma->vm_file);
+	u64 off;
+
+	if (!luo_memfile_locate(m, (u64)vmf->pgoff << PAGE_SHIFT, &off))
+		return VM_FAULT_SIGBUS;
+	return vmf_insert_mixed(vmf->vma, vmf->address,
+				phys_to_pfn_t(luo_handover.base + off,
+					      PFN_DEV | PFN_MAP));
+}
+
+#ifdef CONFIG_TRANSPARENT_HUGEPAGE
+/* A 2 MiB entry where the mapping and the chunk line up, else fall back. */
+static vm_fault_t luo_mem_fault_pmd(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PMD_MASK;
+	u64 pos, off;
+
+	if (addr < vma->vm_start || addr + PMD_SIZE > vma->vm_end)
+		return VM_FAULT_FALLBACK;
+	pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
+	if (!IS_ALIGNED(pos, PMD_SIZE) ||
+	    luo_memfile_locate(luo_memfile_of(vma->vm_file), pos, &off) <
+		    PMD_SIZE)
+		return VM_FAULT_FALLBACK;
+	return vmf_insert_pfn_pmd(
+		vmf, phys_to_pfn_t(luo_handover.base + off, PFN_DEV | PFN_MAP),
+		vmf->flags & FAULT_FLAG_WRITE);
+}
+#else
+static vm_fault_t luo_mem_fault_pmd(struct vm_fault *vmf)
+{
+	return VM_FAULT_FALLBACK;
+}
+#endif
+
+#ifdef LUO_HAVE_PAGE_ENTRY_SIZE
+static vm_fault_t luo_mem_huge_fault(struct vm_fault *vmf,
+				     enum page_entry_size pe_size)
+{
+	return pe_size == PE_SIZE_PMD ? luo_mem_fault_pmd(vmf) :
+					VM_FAULT_FALLBACK;
+}
+#else
+static vm_fault_t luo_mem_huge_fault(struct vm_fault *vmf, unsigned int order)
+{
+	return order == PMD_ORDER ? luo_mem_fault_pmd(vmf) : VM_FAULT_FALLBACK;
+}
+#endif
+
+static const struct vm_operations_struct luo_mem_vm_ops = {
+	.fault = luo_mem_fault,
+	.huge_fault = luo_mem_huge_fault,
+};
+
+static int luo_mem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	/* The pages are the range's: a private copy has nowhere to live. */
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	file_accessed(file);
+	vma->vm_ops = &luo_mem_vm_ops;
+	/*
+	 * VM_MIXEDMAP: the entries are devmap pfns whose pages nobody
+	 * refcounts per mapping, so unmapping must not put them (what
+	 * vma_is_special_huge() decides for a 2 MiB entry).
+	 */
+	luo_vm_flags_set(vma, VM_MIXEDMAP | VM_HUGEPAGE);
+	return 0;
+}
+
+/* Copy between the file and @iter, within its size. */
+static ssize_t luo_mem_copy(struct kiocb *iocb, struct iov_iter *iter,
+			    bool write)
+{
+	struct luo_memfile *m = luo_memfile_of(iocb->ki_filp);
+	u64 size = luo_memfile_length(m);
+	ssize_t done = 0;
+
+	while (iov_iter_count(iter) && iocb->ki_pos < size) {
+		u64 off, n = luo_memfile_locate(m, iocb->ki_pos, &off);
+		size_t want =
+			min_t(u64, min_t(u64, n, SZ_2M), iov_iter_count(iter));
+		size_t got =
+			write ? copy_from_iter(luo_mem_virt(off), want, iter) :
+				copy_to_iter(luo_mem_virt(off), want, iter);
+
+		iocb->ki_pos += got;
+		done += got;
+		if (got < want)
+			return done ? done : -EFAULT;
+		cond_resched();
+	}
+	/* Its size is fixed: a write at or past the end has no room. */
+	if (write && !done && iov_iter_count(iter))
+		return -ENOSPC;
+	return done;
+}
+
+static ssize_t luo_mem_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	return luo_mem_copy(iocb, to, false);
+}
+
+static ssize_t luo_mem_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	if (iocb->ki_flags & IOCB_APPEND)
+		iocb->ki_pos = i_size_read(file_inode(iocb->ki_filp));
+	return luo_mem_copy(iocb, from, true);
+}
+
+static const struct file_operations luo_mem_file_fops = {
+	.owner = THIS_MODULE,
+	.mmap = luo_mem_mmap,
+	.read_iter = luo_mem_read_iter,
+	.write_iter = luo_mem_write_iter,
+	.llseek = generic_file_llseek,
+	.fsync = noop_fsync,
+	/* 2 MiB aligned where it can be, so that 2 MiB entries fit. */
+	.get_unmapped_area = thp_get_unmapped_area,
+};
+
+/* The size is fixed: ftruncate() to another size is EPERM. */
+static int luo_mem_setattr(LUO_SETATTR_ARGS)
+{
+	struct inode *inode = d_inode(dentry);
+
+	if ((attr->ia_valid & ATTR_SIZE) && attr->ia_size != inode->i_size)
+		return -EPERM;
+	attr->ia_valid &= ~ATTR_SIZE;
+	return simple_setattr(LUO_SETATTR_PASS, dentry, attr);
+}
+
+static const struct inode_operations luo_mem_iops = {
+	.setattr = luo_mem_setattr,
+};
+
+static void luo_mem_evict_inode(struct inode *inode)
+{
+	truncate_inode_pages_final(&inode->i_data);
+	clear_inode(inode);
+	luo_memfile_free(inode->i_private);
+}
+
+static const struct super_operations luo_mem_sops = {
+	.statfs = simple_statfs,
+	.evict_inode = luo_mem_evict_inode,
+};
+
+static int luo_mem_init_fs_context(struct fs_context *fc)
+{
+	struct pseudo_fs_context *ctx = init_pseudo(fc, LUO_MEM_MAGIC);
+
+	if (!ctx)
+		return -ENOMEM;
+	ctx->ops = &luo_mem_sops;
+	return 0;
+}
+
+static struct file_system_type luo_mem_fs = {
+	.name = "luo_mem",
+	.init_fs_context = luo_mem_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+/*
+ * A file over @m, which it then owns (on failure @m is the caller's).
+ * The same for a new memory file and a retrieved one.
+ */
+static int luo_mem_file_new(struct luo_memfile *m, struct file **out)
+{
+	struct inode *inode;
+	struct file *file;
+
+	inode = alloc_anon_inode(luo_mem.mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	inode->i_mode |= S_IFREG;
+	inode->i_op = &luo_mem_iops;
+	inode->i_fop = &luo_mem_file_fops;
+	inode->i_size = luo_memfile_length(m);
+	/* The file's reference to the module, which __fput() drops. */
+	__module_get(THIS_MODULE);
+	file = alloc_file_pseudo(inode, luo_mem.mnt, "[luo_mem]", O_RDWR,
+				 &luo_mem_file_fops);
+	if (IS_ERR(file)) {
+		module_put(THIS_MODULE);
+		iput(inode);
+		return PTR_ERR(file);
+	}
+	/* From here the inode's eviction frees @m. */
+	inode->i_private = m;
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	file->f_flags |= O_LARGEFILE;
+	*out = file;
+	return 0;
+}
+
+/* New memory reads as zeros, whatever the chunks held before. */
+static int luo_mem_zero(struct luo_memfile *m)
+{
+	u64 pos, size = luo_memfile_length(m);
+
+	for (pos = 0; pos < size; pos += SZ_2M) {
+		u64 off;
+
+		luo_memfile_locate(m, pos, &off);
+		memset(luo_mem_virt(off), 0, SZ_2M);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	return 0;
+}
+
+static int luo_mem_create(u64 length, struct file **out)
+{
+	struct luo_memfile *m;
+	int err;
+
+	err = luo_memfile_create(luo_state.core, length, &m);
+	if (err)
+		return err;
+	err = luo_mem_zero(m);
+	if (!err)
+		err = luo_mem_file_new(m, out);
+	if (err)
+		luo_memfile_free(m);
+	return err;
+}
+
+static_assert(sizeof(struct liveupdate_mem_create) == 24);
+static_assert(LUO_IOC(LUO_IOC_MEM_BASE + 0) == LIVEUPDATE_MEM_CREATE);
+
+/*
+ * LIVEUPDATE_MEM_CREATE, dispatched by the core's rules like the ioctls
+ * of /dev/liveupdate; the fd is installed once the reply is out.
+ */
+static long luo_mem_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct liveupdate_mem_create __user *uarg = (void __user *)arg;
+	const struct luo_ioctl_rule *rule;
+	struct liveupdate_mem_create a;
+	struct file *mfile;
+	u32 usize;
+	int fd, err;
+
+	rule = luo_ioctl_find(LUO_ON_MEM, cmd);
+	if (!rule)
+		return -EINVAL;
+	if (get_user(usize, &uarg->size))
+		return -EFAULT;
+	err = luo_ioctl_admit(rule, cmd, LUO_OUTGOING, usize);
+	if (err)
+		return err;
+	err = copy_struct_from_user(&a, sizeof(a), uarg, usize);
+	if (err)
+		return err;
+	if (a.flags || a.reserved)
+		return -EINVAL;
+	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize)))
+		return -EFAULT;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	err = luo_mem_create(a.length, &mfile);
+	if (err)
+		goto out_fd;
+	if (put_user(fd, &uarg->fd)) {
+		fput(mfile);
+		err = -EFAULT;
+		goto out_fd;
+	}
+	fd_install(fd, mfile);
+	return 0;
+
+out_fd:
+	put_unused_fd(fd);
+	return err;
+}
+
+static const struct file_operations luo_mem_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = luo_mem_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static bool luo_mem_can_preserve(struct file *file)
+{
+	return file->f_op == &luo_mem_file_fops;
+}
+
+static int luo_mem_preserve(struct luo_file *lf)
+{
+	lf->hpriv = luo_memfile_of(lf->file);
+	lf->reserve = luo_memfile_record_len(lf->hpriv);
+	return 0;
+}
+
+static int luo_mem_retrieve(const void *data, unsigned long long len,
+			    struct file **out)
+{
+	struct luo_memfile *m;
+	int err;
+
+	if (!luo_mem.up)
+		return -ENODEV;
+	err = luo_memfile_from_record(luo_state.core, data, len, &m);
+	if (err)
+		return err;
+	err = luo_mem_file_new(m, out);
+	if (err)
+		luo_memfile_drop(m);
+	return err;
+}
+
+/* struct pages for the chunks: [base + first, + len). */
+static int luo_mem_map_pages(u64 first, u64 len)
+{
+	void *virt;
+
+	luo_mem.pgmap.type = MEMORY_DEVICE_GENERIC;
+	luo_mem.pgmap.range.start = luo_handover.base + first;
+	luo_mem.pgmap.range.end = luo_handover.base + first + len - 1;
+	luo_mem.pgmap.nr_range = 1;
+	virt = memremap_pages(&luo_mem.pgmap, NUMA_NO_NODE);
+	if (IS_ERR(virt))
+		return PTR_ERR(virt);
+	luo_mem.virt = virt;
+	luo_mem.first = first;
+	return 0;
+}
+
+/* The memory files' filesystem and /dev/<mem_device>. */
+static int luo_mem_register(void)
+{
+	int err;
+
+	luo_mem.mnt = kern_mount(&luo_mem_fs);
+	if (IS_ERR(luo_mem.mnt))
+		return PTR_ERR(luo_mem.mnt);
+	luo_mem.misc.minor = MISC_DYNAMIC_MINOR;
+	luo_mem.misc.name = mem_device;
+	luo_mem.misc.fops = &luo_mem_dev_fops;
+	luo_mem.misc.mode = 0600;
+	err = misc_register(&luo_mem.misc);
+	if (err) {
+		pr_err("cannot register /dev/%s: %d\n", mem_device, err);
+		kern_unmount(luo_mem.mnt);
+	}
+	return err;
+}
+
+/**
+ * luo_mem_init() - the pool's pages, filesystem and device.
+ *
+ * Called at load, after the range was mapped and the incoming image
+ * decoded (its memory files claimed their chunks).  Without a range, or
+ * without a whole chunk in it, there is no device.
+ *
+ * Return: 0 or -errno (refuse to load).
+ */
+int luo_mem_init(void)
+{
+	u64 first, len;
+	int err;
+
+	if (!luo_handover.map)
+		return 0;
+	first = ALIGN(luo_handover.base, SZ_2M) - luo_handover.base;
+	len = first < luo_handover.size ?
+		      ALIGN_DOWN(luo_handover.size - first, SZ_2M) :
+		      0;
+	if (!len)
+		return 0;
+	if (!luo_devname_valid(mem_device)) {
+		pr_err("mem_device=%s: want 1..32 of [A-Za-z0-9_-]\n",
+		       mem_device);
+		return -EINVAL;
+	}
+	err = luo_mem_map_pages(first, len);
+	if (err) {
+		pr_err("cannot give the handover range struct pages (%d)\n",
+		       err);
+		return err;
+	}
+	err = luo_mem_register();
+	if (err) {
+		memunmap_pages(&luo_mem.pgmap);
+		return err;
+	}
+	luo_mem.up = true;
+	return 0;
+}
+
+/** luo_mem_exit() - undo luo_mem_init(); no memory file exists. */
+void luo_mem_exit(void)
+{
+	if (!luo_mem.up)
+		return;
+	luo_mem.up = false;
+	misc_deregister(&luo_mem.misc);
+	kern_unmount(luo_mem.mnt);
+	memunmap_pages(&luo_mem.pgmap);
+}
+
+#else /* !CONFIG_ZONE_DEVICE */
+
+static bool luo_mem_can_preserve(struct file *file)
+{
+	return false;
+}
+
+/* Never called: no memory file can exist. */
+static int luo_mem_preserve(struct luo_file *lf)
+{
+	return -EOPNOTSUPP;
+}
+
+static int luo_mem_retrieve(const void *data, unsigned long long len,
+			    struct file **out)
+{
+	return -EOPNOTSUPP;
+}
+
+int luo_mem_init(void)
+{
+	if (luo_handover.map)
+		pr_info("no /dev/%s: this kernel has no ZONE_DEVICE\n",
+			mem_device);
+	return 0;
+}
+
+void luo_mem_exit(void)
+{
+}
+
+#endif /* CONFIG_ZONE_DEVICE */
+
+/* luo's reference kept the memory; nothing else was taken. */
+static void luo_mem_unpreserve(struct luo_file *lf)
+{
+}
+
+static unsigned long long luo_mem_data_len(struct luo_file *lf)
+{
+	return luo_memfile_record_len(lf->hpriv);
+}
+
+static int luo_mem_write_data(struct luo_file *lf, void *dst,
+			      unsigned long long len)
+{
+	if (len < luo_memfile_record_len(lf->hpriv))
+		return -ENOSPC;
+	luo_memfile_record_write(lf->hpriv, dst);
+	return 0;
+}
+
+/*
+ * The record names chunks of the range: the pool checks and claims them,
+ * with or without ZONE_DEVICE, so that an image with memory files is
+ * restored whole in any kernel with the range.
+ */
+static int luo_mem_check(const void *data, unsigned long long len)
+{
+	return luo_memfile_record_check(luo_state.core, data, len);
+}
+
+static int luo_mem_claim(const void *data, unsigned long long len)
+{
+	return luo_memfile_record_claim(luo_state.core, data, len);
+}
+
+static void luo_mem_unclaim(const void *data, unsigned long long len)
+{
+	luo_memfile_record_unclaim(luo_state.core, data, len);
+}
+
+const struct luo_file_handler luo_mem_handler = {
+	.name = "luomem-v1",
+	.can_preserve = luo_mem_can_preserve,
+	.preserve = luo_mem_preserve,
+	.unpreserve = luo_mem_unpreserve,
+	.data_len = luo_mem_data_len,
+	.write_data = luo_mem_write_data,
+	.check = luo_mem_check,
+	.retrieve = luo_mem_retrieve,
+	.claim = luo_mem_claim,
+	.unclaim = luo_mem_unclaim,
+};

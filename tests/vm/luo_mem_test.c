@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * luo_mem_test.c - memory files (/dev/liveupdate_mem) in a chain of
+ * kernels: run by qemu/run --kexec 2 in every stage ($LUO_STAGE).
+ *
+ * Stage 1: the interface (the ioctl's errnos, the file: size, mmap,
+ * read/write, reopen, ftruncate, fallocate, GUP through process_vm_readv
+ * and vmsplice, zeros when new and after reuse, ENOSPC, the pool's
+ * figures); then two memory files, one of them in two extents, whose
+ * every page holds its own physical address, preserved in a session.
+ * Stage 2: both retrieved, each page still at the physical address it
+ * holds, every byte intact; one preserved again in a new session.
+ * Stage 3: that one once more.  A TAP program (luo_tap.h).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/liveupdate_mem.h>
+#include <linux/loop.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "luo_tap.h"
+#include "luo_util.h"
+
+#define MiB (1UL << 20)
+#define PAGE 4096UL
+
+static int mem_dev;
+
+static int mem_create_raw(unsigned long cmd, void *arg)
+{
+	return ioctl(mem_dev, cmd, arg) ? -errno : 0;
+}
+
+static int mem_create(uint64_t length)
+{
+	struct liveupdate_mem_create a = {
+		.size = sizeof(a),
+		.length = length,
+	};
+	int err = mem_create_raw(LIVEUPDATE_MEM_CREATE, &a);
+
+	return err ? err : a.fd;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The physical address behind @addr (root sees PFNs), or 0 if absent. */
+static uint64_t phys_of(const void *addr)
+{
+	static int pm = -1;
+	uint64_t e;
+
+	if (pm < 0)
+		pm = open("/proc/self/pagemap", O_RDONLY);
+	if (pread(pm, &e, 8, (uintptr_t)addr / PAGE * 8) != 8)
+		return 0;
+	if (!(e >> 63 & 1))
+		return 0;
+	return (e & ((1ULL << 55) - 1)) * PAGE + (uintptr_t)addr % PAGE;
+}
+
+static void *map(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	return p;
+}
+
+static size_t nonzero(const void *p, size_t len)
+{
+	const uint64_t *w = p;
+	size_t i, n = 0;
+
+	for (i = 0; i < len / 8; i++)
+		n += w[i] != 0;
+	return n;
+}
+
+static void test_ioctl_rules(void)
+{
+	struct {
+		struct liveupdate_mem_create a;
+		uint64_t tail;
+	} big = { { .size = sizeof(big), .length = 2 * MiB }, 1 };
+	struct liveupdate_mem_create a = { .size = sizeof(a),
+					   .length = 2 * MiB };
+
+	check(mem_create_raw(_IO(0xBA, 0x00), &a) == -EINVAL,
+	      "nr outside the device's range: EINVAL");
+	check(mem_create_raw(_IO(0xBA, 0x81), &a) == -EINVAL,
+	      "nr past the last: EINVAL");
+	check(mem_create_raw(_IO(0xBA, 0x80), (void *)16) == -EFAULT,
+	      "unreadable size: EFAULT");
+	check(mem_create_raw(_IOW(0xBA, 0x80, int), &a) == -ENOTTY,
+	      "other command word: ENOTTY");
+	a.size = 16;
+	check(mem_create_raw(LIVEUPDATE_MEM_CREATE, &a) == -EINVAL,
+	      "size below the struct: EINVAL");
+	a.size = sizeof(a);
+	check(mem_create_raw(LIVEUPDATE_MEM_CREATE, &big) == -E2BIG,
+	      "non-zero bytes past the struct: E2BIG");
+	big.tail = 0;
+	check(mem_create_raw(LIVEUPDATE_MEM_CREATE, &big) == 0 && big.a.fd > 2,
+	      "zero bytes past the struct: a file");
+	close(big.a.fd);
+	check(mem_create(0) == -EINVAL, "length 0: EINVAL");
+	check(mem_create(MiB) == -EINVAL, "length 1 MiB: EINVAL");
+	check(mem_create(2 * MiB + PAGE) == -EINVAL,
+	      "length 2 MiB + 4 KiB: EINVAL");
+	a.flags = 1;
+	check(mem_create_raw(LIVEUPDATE_MEM_CREATE, &a) == -EINVAL,
+	      "flags: EINVAL");
+	a.flags = 0;
+	a.reserved = 1;
+	check(mem_create_raw(LIVEUPDATE_MEM_CREATE, &a) == -EINVAL,
+	      "reserved: EINVAL");
+	check(mem_create(status_num("pool_bytes") + 2 * MiB) == -ENOSPC,
+	      "more than the pool: ENOSPC");
+	check(status_num("pool_used_bytes") == 0 &&
+		      status_num("pool_files") == 0,
+	      "the failures took nothing");
+}
+
+/* A loop device over a file in the guest's root, or -1 (no loop here). */
+static int loop_open(void)
+{
+	int ctl = open("/dev/loop-control", O_RDWR), n, back, dev;
+	char path[32];
+
+	if (ctl < 0)
+		return -1;
+	n = ioctl(ctl, LOOP_CTL_GET_FREE);
+	close(ctl);
+	back = open("/tmp/luo-mem-disk", O_RDWR | O_CREAT, 0600);
+	if (n < 0 || back < 0 || ftruncate(back, 4 * MiB))
+		die("loop backing file");
+	snprintf(path, sizeof(path), "/dev/loop%d", n);
+	dev = open(path, O_RDWR | O_DIRECT);
+	if (dev < 0 || ioctl(dev, LOOP_SET_FD, back))
+		die("loop device");
+	close(back);
+	return dev;
+}
+
+/* O_DIRECT reads and writes the memory file's pages in place. */
+static void test_direct_io(unsigned char *p)
+{
+	int dev = loop_open();
+
+	if (dev < 0) {
+		check(1, "O_DIRECT # SKIP no loop device in this kernel");
+		return;
+	}
+	memset(p, 0x3c, 2 * MiB);
+	check(pwrite(dev, p, 2 * MiB, 0) == (ssize_t)(2 * MiB),
+	      "O_DIRECT write from the mapping");
+	memset(p + 2 * MiB, 0, 2 * MiB);
+	check(pread(dev, p + 2 * MiB, 2 * MiB, 0) == (ssize_t)(2 * MiB) &&
+		      !memcmp(p, p + 2 * MiB, 2 * MiB),
+	      "O_DIRECT read into the mapping");
+	ioctl(dev, LOOP_CLR_FD, 0);
+	close(dev);
+	unlink("/tmp/luo-mem-disk");
+}
+
+static void test_file(void)
+{
+	const size_t len = 8 * MiB;
+	char buf[64], path[64];
+	struct stat st;
+	int fd = mem_create(len), fd2;
+	unsigned char *p, *q;
+	struct iovec local, remote;
+
+	check(fd >= 0, "created an 8 MiB memory file (%d)", fd);
+	if (fd < 0)
+		return;
+	check(fcntl(fd, F_GETFD) == FD_CLOEXEC, "close-on-exec");
+	check((fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDWR, "read-write");
+	check(!fstat(fd, &st) && S_ISREG(st.st_mode) &&
+		      (size_t)st.st_size == len,
+	      "fstat: a regular file of 8 MiB");
+	check(status_num("pool_files") == 1 &&
+		      status_num("pool_used_bytes") == (long)len,
+	      "the pool counts it");
+	p = map(fd, len);
+	check(nonzero(p, len) == 0, "new memory reads as zeros");
+	check(((uintptr_t)p & (2 * MiB - 1)) == 0, "mapped 2 MiB aligned");
+	p[0] = 1;
+	check(phys_of(p + 2 * MiB - PAGE) != 0,
+	      "one touch maps the whole 2 MiB (a PMD entry)");
+	check(phys_of(p) >= strtoull(status_field("range"), NULL, 0),
+	      "its pages are in the handover range");
+	memset(p, 0x5a, len);
+	check(pread(fd, buf, sizeof(buf), 3 * MiB) == sizeof(buf) &&
+		      buf[0] == 0x5a && buf[63] == 0x5a,
+	      "pread sees what the mapping wrote");
+	memset(buf, 0xc3, sizeof(buf));
+	check(pwrite(fd, buf, sizeof(buf), 5 * MiB - 10) == sizeof(buf) &&
+		      p[5 * MiB - 10] == 0xc3 && p[5 * MiB + 53] == 0xc3,
+	      "pwrite across 2 MiB shows in the mapping");
+	check(pread(fd, buf, sizeof(buf), len) == 0, "read at the end: 0");
+	check(pwrite(fd, buf, 1, len) < 0 && errno == ENOSPC,
+	      "write at the end: ENOSPC");
+	check(pwrite(fd, buf, sizeof(buf), len - 8) == 8,
+	      "write across the end: short");
+	check(ftruncate(fd, len * 2) && errno == EPERM, "ftruncate: EPERM");
+	check(!ftruncate(fd, len), "ftruncate to its size: nothing to do");
+	check(fallocate(fd, 0, 0, len) && errno == EOPNOTSUPP,
+	      "fallocate: EOPNOTSUPP");
+	check(mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED &&
+		      errno == EINVAL,
+	      "MAP_PRIVATE: EINVAL");
+	q = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 2 * MiB + PAGE);
+	check(q != MAP_FAILED && q[0] == 0x5a &&
+		      phys_of(q) == phys_of(p + 2 * MiB + PAGE),
+	      "read-only mapping at an offset: the same page");
+	if (q != MAP_FAILED)
+		munmap(q, PAGE);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	fd2 = open(path, O_RDWR);
+	check(fd2 >= 0, "/proc/self/fd/N opens it again");
+	if (fd2 >= 0) {
+		q = map(fd2, len);
+		check(q[7 * MiB] == 0x5a &&
+			      phys_of(q + 7 * MiB) == phys_of(p + 7 * MiB),
+		      "the same memory through it");
+		munmap(q, len);
+		close(fd2);
+	}
+	/* GUP: another process's view (here our own) through the kernel. */
+	memset(buf, 0, sizeof(buf));
+	local = (struct iovec){ buf, sizeof(buf) };
+	remote = (struct iovec){ p + 5 * MiB - 10, sizeof(buf) };
+	check(process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+			      sizeof(buf) &&
+		      buf[0] == (char)0xc3,
+	      "process_vm_readv reads it");
+	{
+		int pp[2];
+		struct iovec v = { p + 6 * MiB, 4 * PAGE };
+
+		p[6 * MiB] = 0x77;
+		check(!pipe(pp) && vmsplice(pp[1], &v, 1, 0) == 4 * PAGE &&
+			      read(pp[0], buf, 1) == 1 && buf[0] == 0x77,
+		      "vmsplice pins and reads it");
+		close(pp[0]);
+		close(pp[1]);
+	}
+	test_direct_io(p);
+	munmap(p, len);
+	close(fd);
+	check(status_num("pool_files") == 0 &&
+		      status_num("pool_used_bytes") == 0,
+	      "closed and unmapped: its memory is the pool's again");
+	/* The same chunks again: zeroed before they are handed out. */
+	fd = mem_create(len);
+	p = fd >= 0 ? map(fd, len) : NULL;
+	check(p && nonzero(p, len) == 0,
+	      "memory that held another file's data reads as zeros");
+	if (p)
+		munmap(p, len);
+	close(fd);
+}
+
+/* Every page of the file holds the physical address it is at. */
+static void stamp(unsigned char *p, size_t len, uint64_t salt)
+{
+	size_t off;
+
+	for (off = 0; off < len; off += PAGE) {
+		uint64_t *w = (uint64_t *)(p + off);
+
+		w[1] = salt ^ off;
+		w[0] = phys_of(p + off);
+	}
+}
+
+static void verify(int fd, size_t len, uint64_t salt, const char *what)
+{
+	unsigned char *p = map(fd, len);
+	size_t off, moved = 0, bad = 0, absent = 0;
+
+	for (off = 0; off < len; off += PAGE) {
+		const uint64_t *w = (const uint64_t *)(p + off);
+		uint64_t at;
+
+		bad += w[1] != (salt ^ off); /* the read maps it */
+		at = phys_of(p + off);
+		absent += !at;
+		moved += at != w[0];
+	}
+	check(!bad, "%s: every page intact (%zu differ)", what, bad);
+	check(!absent && !moved,
+	      "%s: the same physical memory (%zu pages elsewhere)", what,
+	      moved);
+	munmap(p, len);
+}
+
+#define A_LEN (16 * MiB)
+#define B_LEN (6 * MiB)
+
+static void stage1(int dev)
+{
+	int x, y, z, a, b, s;
+	unsigned char *p;
+
+	test_ioctl_rules();
+	test_file();
+	/* B in two extents: 4 MiB freed between two files, and 2 more. */
+	x = mem_create(4 * MiB);
+	y = mem_create(4 * MiB);
+	z = mem_create(4 * MiB);
+	close(y);
+	a = mem_create(A_LEN);
+	b = mem_create(B_LEN);
+	close(x);
+	close(z);
+	check(a >= 0 && b >= 0, "two memory files to preserve");
+	if (a < 0 || b < 0)
+		exit(1);
+	p = map(a, A_LEN);
+	stamp(p, A_LEN, 0xa);
+	munmap(p, A_LEN);
+	p = map(b, B_LEN);
+	stamp(p, B_LEN, 0xb);
+	munmap(p, B_LEN);
+	s = luo_create_session(dev, "guest");
+	check(s >= 0, "session");
+	check(!luo_preserve(s, a, 1) && !luo_preserve(s, b, 2),
+	      "PRESERVE_FD takes memory files");
+	check(luo_preserve(s, a, 3) == -EBUSY, "the same file twice: EBUSY");
+	close(a);
+	close(b);
+	check(status_num("pool_files") == 2, "luo keeps them alive");
+}
+
+static void stage2(int dev, int stage)
+{
+	int s = luo_retrieve_session(dev, "guest"), a, b, out;
+	double t0;
+
+	check(s >= 0, "stage %d: retrieved the session", stage);
+	if (s < 0)
+		exit(1);
+	check(status_num("pool_files") == (stage == 2 ? 2 : 1) &&
+		      status_num("pool_used_bytes") ==
+			      (long)(stage == 2 ? A_LEN + B_LEN : A_LEN),
+	      "the pool holds the incoming files' memory");
+	check(mem_create(status_num("pool_free_bytes") + 2 * MiB) == -ENOSPC,
+	      "and does not hand it out");
+	t0 = now_s();
+	a = luo_retrieve_fd(s, 1);
+	printf("# figures: RETRIEVE_FD of a %lu MiB memory file: %.3f ms\n",
+	       A_LEN / MiB, (now_s() - t0) * 1e3);
+	b = stage == 2 ? luo_retrieve_fd(s, 2) : -ENOENT;
+	check(a >= 0, "RETRIEVE_FD: the 16 MiB file");
+	if (a < 0)
+		exit(1);
+	verify(a, A_LEN, 0xa, "16 MiB");
+	if (stage == 2) {
+		check(b >= 0, "RETRIEVE_FD: the 6 MiB file in two extents");
+		if (b >= 0)
+			verify(b, B_LEN, 0xb, "6 MiB");
+		close(b);
+	}
+	check(!luo_finish(s), "FINISH");
+	close(s);
+	if (stage == 3) {
+		close(a);
+		check(status_num("pool_files") == 0,
+		      "closed after FINISH: the pool is empty");
+		return;
+	}
+	check(status_num("pool_files") == 1,
+	      "the closed 6 MiB file went back to the pool");
+	/* Across one more kexec. */
+	out = luo_create_session(dev, "guest");
+	check(out >= 0 && !luo_preserve(out, a, 1),
+	      "a retrieved memory file is preserved again");
+	close(a);
+}
+
+int main(void)
+{
+	const char *st = getenv("LUO_STAGE");
+	int stage = st ? atoi(st) : 1, dev;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	dev = open("/dev/liveupdate", O_RDWR);
+	mem_dev = open("/dev/liveupdate_mem", O_RDWR);
+	if (dev < 0 || mem_dev < 0)
+		die("open /dev/liveupdate and /dev/liveupdate_mem");
+	if (stage == 1)
+		stage1(dev);
+	else
+		stage2(dev, stage);
+	printf("# stage %d: %d checks, %d failed\n", stage, checks, failures);
+	if (stage < 3 && daemonize_holding(NULL))
+		die("daemonize");
+	return failures ? 1 : 0;
+}
