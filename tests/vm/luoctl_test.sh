@@ -116,7 +116,7 @@ case "$LUO_STAGE" in
 	cp /lib/modules/luo.ko "/lib/modules/$(uname -r)/updates/luo.ko"
 	expect 0 "kexec --dry-run" -- luoctl kexec --dry-run \
 		--kernel /boot/vmlinuz --initrd /tmp/x.cpio --append extra=1
-	has "^kexec -l /boot/vmlinuz --initrd=/tmp/x.cpio --command-line=.*memmap=.* extra=1$" \
+	has "^kexec -s -l /boot/vmlinuz --initrd=/tmp/x.cpio --command-line=.*memmap=.* extra=1$" \
 		"... keeps the command line and memmap="
 	expect 1 "kexec of a missing kernel fails" -- \
 		luoctl kexec --kernel /nonexistent

@@ -435,6 +435,13 @@ int cmd_kexec(int argc, char **argv)
 		cmdline = line;
 	}
 	kargs[nk++] = "kexec";
+	/*
+	 * kexec_file_load (-s): the kernel places the new kernel and its
+	 * initrd in what it has as System RAM.  kexec_load (plain -l) lets
+	 * kexec-tools place them from the firmware's memory map, where the
+	 * handover range is RAM: it can put the initrd on preserved memory.
+	 */
+	kargs[nk++] = "-s";
 	kargs[nk++] = "-l";
 	kargs[nk++] = kernel;
 	if (initrd[0]) {
