@@ -208,10 +208,11 @@ fi
 d=$tmp/install
 run "make install install-headers DESTDIR=... (stock 6.12)" \
 	make -C "$LUO_TOP" install install-headers DESTDIR="$d" KDIR="$kdir"
-same_files "install: exactly luo.ko, the udev rule, liveupdate.h" "$d" \
+same_files "install: exactly luo.ko, the udev rule, the UAPI headers" "$d" \
 	"lib/modules/$rel/updates/luo.ko" \
 	lib/udev/rules.d/60-liveupdate.rules \
-	usr/local/include/linux/liveupdate.h
+	usr/local/include/linux/liveupdate.h \
+	usr/local/include/linux/liveupdate_mem.h
 vm=$(modinfo -F vermagic "$d/lib/modules/$rel/updates/luo.ko" 2>/dev/null)
 if [ "${vm%% *}" = "$rel" ] &&
 	cmp -s "$d/usr/local/include/linux/liveupdate.h" \
@@ -244,7 +245,8 @@ fi
 d=$tmp/prefix
 run "make install-headers PREFIX=/usr DESTDIR=..." \
 	make -C "$LUO_TOP" -s install-headers PREFIX=/usr DESTDIR="$d"
-same_files "install-headers: PREFIX=/usr" "$d" usr/include/linux/liveupdate.h
+same_files "install-headers: PREFIX=/usr" "$d" usr/include/linux/liveupdate.h \
+	usr/include/linux/liveupdate_mem.h
 
 # ---- make install-tools ------------------------------------------------
 

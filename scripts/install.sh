@@ -6,7 +6,7 @@
 #   module KDIR  luo.ko for KDIR's kernel release (built first, as by
 #                `make`) into /lib/modules/<release>/updates/, then depmod;
 #                the udev rule into /lib/udev/rules.d/
-#   headers      the UAPI header as $PREFIX/include/linux/liveupdate.h
+#   headers      the UAPI headers as $PREFIX/include/linux/liveupdate{,_mem}.h
 #   tools        libluo (static, shared, pkg-config file, luo.h) and luoctl
 #                with its man page, built by scripts/build-tools.sh
 #   dkms         the sources DKMS builds from, into
@@ -62,9 +62,12 @@ install_module() {
 }
 
 install_headers() {
-	install -D -m 644 "$LUO_TOP/include/uapi/linux/liveupdate.h" \
-		"$destdir$prefix/include/linux/liveupdate.h"
-	say "$destdir$prefix/include/linux/liveupdate.h"
+	local h
+	for h in liveupdate.h liveupdate_mem.h; do
+		install -D -m 644 "$LUO_TOP/include/uapi/linux/$h" \
+			"$destdir$prefix/include/linux/$h"
+		say "$destdir$prefix/include/linux/$h"
+	done
 }
 
 install_tools() {

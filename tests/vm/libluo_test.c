@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <luo.h>
@@ -142,6 +143,33 @@ TEST(list_round_trip)
 	close(in);
 	close(s);
 	close(dev);
+}
+
+TEST(mem_create)
+{
+	int dev = luo_open(), s, m;
+	struct stat st;
+	char c = 1;
+
+	ASSERT_LE(0, dev);
+	EXPECT_EQ(-EINVAL, luo_mem_create(0));
+	EXPECT_EQ(-EINVAL, luo_mem_create(LUO_MEM_ALIGN + 4096));
+	m = luo_mem_create(2 * LUO_MEM_ALIGN);
+	ASSERT_LE(0, m);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(m, F_GETFD));
+	ASSERT_EQ(0, fstat(m, &st));
+	EXPECT_EQ((off_t)(2 * LUO_MEM_ALIGN), st.st_size);
+	EXPECT_EQ(1, pread(m, &c, 1, LUO_MEM_ALIGN));
+	EXPECT_EQ(0, c);
+	s = luo_create_session(dev, "lib-mem");
+	ASSERT_LE(0, s);
+	EXPECT_EQ(0, luo_preserve_fd(s, m, 1));
+	close(m);
+	close(s);
+	close(dev);
+	setenv("LUO_MEM_DEVICE", "/dev/null-not-there", 1);
+	EXPECT_EQ(-ENOENT, luo_mem_create(LUO_MEM_ALIGN));
+	unsetenv("LUO_MEM_DEVICE");
 }
 
 TEST_HARNESS_MAIN

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/liveupdate.h>
+#include <linux/liveupdate_mem.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,7 @@
 
 _Static_assert(LUO_SESSION_NAME_MAX == LIVEUPDATE_SESSION_NAME_LENGTH,
 	       "name length");
+_Static_assert(LUO_MEM_ALIGN == LIVEUPDATE_MEM_ALIGN, "memory file unit");
 
 int luo_open(void)
 {
@@ -127,4 +129,23 @@ int luo_retrieve_fds(int session, const uint64_t *tokens, int *fds, size_t n)
 		}
 	}
 	return 0;
+}
+
+int luo_mem_create(uint64_t length)
+{
+	const char *path = getenv("LUO_MEM_DEVICE");
+	struct liveupdate_mem_create a = {
+		.size = sizeof(a),
+		.length = length,
+	};
+	int dev = open(path && *path ? path : "/dev/liveupdate_mem",
+		       O_RDWR | O_CLOEXEC);
+	int err = 0;
+
+	if (dev < 0)
+		return -errno;
+	if (ioctl(dev, LIVEUPDATE_MEM_CREATE, &a))
+		err = -errno;
+	close(dev);
+	return err ? err : a.fd;
 }

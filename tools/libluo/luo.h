@@ -118,6 +118,25 @@ int luo_preserve_fds(int session, const int *fds, const uint64_t *tokens,
  */
 int luo_retrieve_fds(int session, const uint64_t *tokens, int *fds, size_t n);
 
+/* Memory file lengths are multiples of this (2 MiB). */
+#define LUO_MEM_ALIGN (2UL << 20)
+
+/**
+ * luo_mem_create() - a memory file: guest memory that crosses a kexec in
+ * place, without a copy.
+ * @length: bytes, a non-zero multiple of LUO_MEM_ALIGN.
+ *
+ * Opens $LUO_MEM_DEVICE if set, else /dev/liveupdate_mem (any number of
+ * processes may), creates the file with LIVEUPDATE_MEM_CREATE and closes
+ * the device again.  The file reads as zeros; mmap() it MAP_SHARED, and
+ * preserve it with luo_preserve_fd() like a memfd.
+ *
+ * Return: the file's fd (O_RDWR | O_CLOEXEC), or -ENOENT (no such device:
+ * no handover range), -EINVAL (length), -ENOSPC (no room in the range),
+ * -ENOMEM, -EINTR.
+ */
+int luo_mem_create(uint64_t length);
+
 #ifdef __cplusplus
 }
 #endif
