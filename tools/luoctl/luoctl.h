@@ -96,7 +96,7 @@ bool executable(const char *cmd);
 
 /* ---- status.c ------------------------------------------------------------ */
 
-#define MAX_KEYS 32
+#define MAX_KEYS 48
 
 /* The status file, split into "key: value" lines; free buf. */
 struct status {

@@ -129,13 +129,28 @@ static void status_human(const struct status *st)
 	printf("reserved:    %s of %s\n",
 	       human_bytes(status_num(st, "reserved_bytes"), a, sizeof(a)),
 	       human_bytes(status_num(st, "capacity_bytes"), b, sizeof(b)));
+	if (status_num(st, "pool_bytes")) {
+		char d[32];
+
+		printf("pool:        %s used of %s (%s free, largest %s), %s memory file(s)\n",
+		       human_bytes(status_num(st, "pool_used_bytes"), a,
+				   sizeof(a)),
+		       human_bytes(status_num(st, "pool_bytes"), b, sizeof(b)),
+		       human_bytes(status_num(st, "pool_free_bytes"), c,
+				   sizeof(c)),
+		       human_bytes(status_num(st, "pool_largest_free_bytes"), d,
+				   sizeof(d)),
+		       status_get(st, "pool_files"));
+	}
 	if (status_num(st, "generation"))
-		printf("last restore: %s session(s), %s file(s), %s in %s\n",
+		printf("last restore: %s session(s), %s file(s), %s in %s (the previous kernel froze in %s)\n",
 		       status_get(st, "restored_sessions"),
 		       status_get(st, "restored_files"),
 		       human_bytes(status_num(st, "restored_bytes"), a,
 				   sizeof(a)),
-		       human_us(status_num(st, "restore_us"), c, sizeof(c)));
+		       human_us(status_num(st, "restore_us"), c, sizeof(c)),
+		       human_us(status_num(st, "previous_freeze_us"), b,
+				sizeof(b)));
 	if (status_num(st, "last_freeze_bytes") ||
 	    status_num(st, "last_freeze_us"))
 		printf("last freeze: %s in %s\n",
@@ -163,8 +178,8 @@ int cmd_status(int argc, char **argv)
 		else if (c == 'h')
 			return printf("usage: luoctl status [--json]\n\n"
 				      "Show the handover state, the reserved range, the generation,\n"
-				      "sessions and files in and out, the last freeze and restore, the\n"
-				      "last error.  --json prints one JSON object (luoctl(8)).\n"),
+				      "sessions and files in and out, the pool of memory files, the\n"
+				      "last freeze and restore, the last error.  --json prints one JSON object (luoctl(8)).\n"),
 			       EXIT_OK;
 		else
 			return bad_option("status", argv);
