@@ -4,8 +4,10 @@
 # bench-handover.sh [test|stock-6.12|stock-6.1] - freeze and restore
 # times of a live update, in one run, on that kernel (default: test).
 #
-# Runs tools/luo-vmm across a kexec in the test kernel for 1, 64 and 256
-# MiB of guest memory, and tests/vm/luo_handover_test for 2000 sessions,
+# Runs tools/luo-vmm across a kexec for 1, 64 and 256 MiB of guest memory
+# in a memfd (copied at the freeze and at RETRIEVE_FD) and for 64, 256 and
+# 1024 MiB in a memory file (handed over in place), and
+# tests/vm/luo_handover_test for 2000 sessions,
 # and prints what luo's kernel log says the freeze and the restore took,
 # next to a memcpy of the same size in the same guest.  The test kernel
 # has KASAN, a stock kernel does not; both run under TCG: compare the
@@ -23,7 +25,7 @@ vmm=$LUO_TOP/build/tools/luo-vmm
 gcc -static -O2 -Wall -Wextra -Werror -I"$LUO_TOP/include/uapi" \
 	-o "$LUO_TOP/build/vm/luo_handover_test" \
 	"$LUO_TOP/tests/vm/luo_handover_test.c"
-export LUO_HANDOVER_BASE=0x40000000 LUO_HANDOVER_SIZE=320M
+export LUO_HANDOVER_BASE=0x40000000 LUO_HANDOVER_SIZE=1088M
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -31,23 +33,38 @@ us() { sed -n "s/.*$1 \([0-9]*\) us.*/\1/p" "$2" | head -n1; }
 
 printf '%-22s %12s %12s %14s %12s\n' "what" "freeze ms" "restore ms" \
 	"retrieve ms" "memcpy ms"
-for mib in 1 64 256; do
-	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 2G --kexec 1 --add "$vmm" \
+# kind MiB: one live update of luo-vmm with that much guest memory, in a
+# memfd (copied) or in a memory file (handed over in place).
+run_vmm() {
+	local kind=$1 mib=$2 opt="" log=$tmp/$1-$2.log f r rt mc
+	[ "$kind" = memfd ] && opt=--memfd
+	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 3G --kexec 1 --add "$vmm" \
 		--timeout 900 -- sh -c "export LUO_VMM_MIB=$mib
-		if [ \$LUO_STAGE = 1 ]; then ./luo-vmm start; else ./luo-vmm resume; fi" \
-		> "$tmp/$mib.log" 2>&1 || { echo "run for $mib MiB failed"; tail "$tmp/$mib.log"; exit 1; }
-	f=$(us 'frozen in' "$tmp/$mib.log")
-	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$tmp/$mib.log")
-	rt=$(sed -n 's/.*memfd in \([0-9.]*\) ms.*/\1/p' "$tmp/$mib.log")
-	mc=$(sed -n 's/.*memcpy of [0-9]* MiB in this guest: \([0-9.]*\) ms.*/\1/p' "$tmp/$mib.log")
-	printf '%-22s %12.1f %12.1f %14s %12s\n' "memfd $mib MiB" \
+		if [ \$LUO_STAGE = 1 ]; then ./luo-vmm $opt start; else ./luo-vmm $opt resume; fi" \
+		> "$log" 2>&1 || { echo "run for $kind $mib MiB failed"; tail "$log"; exit 1; }
+	f=$(us 'frozen in' "$log")
+	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$log")
+	rt=$(sed -n 's/.*retrieved the session and its .* in \([0-9.]*\) ms$/\1/p' "$log")
+	mc=$(sed -n 's/.*memcpy of [0-9]* MiB in this guest: \([0-9.]*\) ms.*/\1/p' "$log")
+	printf '%-22s %12.1f %12.1f %14s %12s\n' "$kind $mib MiB" \
 		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" "$mc"
+}
+for mib in 1 64 256; do
+	run_vmm memfd "$mib"
 done
-"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 2G --kexec 1 \
-	--add "$LUO_TOP/build/vm/luo_handover_test" --timeout 900 -- \
-	./luo_handover_test > "$tmp/sessions.log" 2>&1 ||
-	{ echo "2000-session run failed"; exit 1; }
-f=$(us 'frozen in' "$tmp/sessions.log")
-r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$tmp/sessions.log")
-printf '%-22s %12.1f %12.1f %14s %12s\n' "2005 sessions, 505 fds" \
-	"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "-" "-"
+for mib in 64 256 1024; do
+	run_vmm "memory file" "$mib"
+done
+# Metadata: the handover test's sessions, 2000 and then 20 000 of them
+# (plus its 5 others and 505 memfds): linear in the number of records?
+for n in 2000 20000; do
+	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 3G --kexec 1 \
+		--add "$LUO_TOP/build/vm/luo_handover_test" --timeout 1800 -- \
+		sh -c "LUO_MANY_SESSIONS=$n ./luo_handover_test" \
+		> "$tmp/sessions-$n.log" 2>&1 ||
+		{ echo "$n-session run failed"; exit 1; }
+	f=$(us 'frozen in' "$tmp/sessions-$n.log")
+	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$tmp/sessions-$n.log")
+	printf '%-22s %12.1f %12.1f %14s %12s\n' "$((n + 5)) sessions, 505 fds" \
+		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "-" "-"
+done

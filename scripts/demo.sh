@@ -3,10 +3,12 @@
 #
 # demo.sh - `make demo`: a VMM-style live update in a QEMU guest.
 #
-# tools/luo-vmm.c keeps 64 MiB of "guest memory" in a memfd while a vCPU
-# thread writes it, pauses, preserves the memfd in a luo session and stays
-# alive holding it; the guest kexecs into a new kernel; there the VMM
-# retrieves the memory, checks every byte and finishes.  Everything it
+# Two toy VMMs (tools/luo-vmm.c) keep 64 MiB of "guest memory" each, one
+# in a luo memory file (/dev/liveupdate_mem: handed over in place), one in
+# a memfd (copied at the freeze and at RETRIEVE_FD), while a vCPU thread
+# writes it; each pauses, preserves its memory in a luo session and stays
+# alive holding it; the guest kexecs into a new kernel; there each VMM
+# retrieves its memory, checks every byte and finishes.  Everything it
 # needs is installed and built on first use.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +39,7 @@ set +e
 	exec >> "$LUO_OUT" 2>&1
 	if [ "$LUO_STAGE" = 1 ]; then
 		echo "Kernel 1 ($(uname -r)), luo loaded: $(grep ^handover: /sys/class/misc/liveupdate/status)"
-		./luo-vmm start
+		./luo-vmm start && ./luo-vmm --memfd start
 		echo "Kernel 1: what luoctl list shows before the jump:"
 		./luoctl.static list | sed "s/^/  /"
 		echo "Kernel 1: kexec into the new kernel..."
@@ -45,7 +47,7 @@ set +e
 		echo "Kernel 2, luo loaded: $(grep -e ^handover: -e ^generation: /sys/class/misc/liveupdate/status | tr "\n" " ")"
 		echo "Kernel 2: luoctl list, before the VMM takes its memory back:"
 		./luoctl.static list | sed "s/^/  /"
-		./luo-vmm resume
+		./luo-vmm resume && ./luo-vmm --memfd resume
 	fi' > "$tmp/console" 2>&1
 rc=$?
 set -e

@@ -4,13 +4,18 @@
  *
  * The demo of `make demo`, run in the test VM by scripts/demo.sh:
  *
- *   luo-vmm start   allocate "guest memory" in a memfd, let a vCPU thread
- *                   write to it, pause the guest, preserve the memfd in
- *                   session "vm-demo", and stay alive (a daemon) holding
- *                   the session until the machine kexecs
- *   luo-vmm resume  in the new kernel: retrieve the session and the memfd,
+ *   luo-vmm start   allocate "guest memory" in a luo memory file
+ *                   (/dev/liveupdate_mem: it crosses the kexec in place),
+ *                   let a vCPU thread write to it, pause the guest,
+ *                   preserve the file in session "vm-demo", and stay alive
+ *                   (a daemon) holding the session until the machine kexecs
+ *   luo-vmm resume  in the new kernel: retrieve the session and the file,
  *                   check every byte against what the guest wrote before
  *                   the pause, finish the session, report
+ *
+ * With --memfd (before the verb) the guest memory is a memfd instead,
+ * which luo copies into the handover range at the freeze and out again
+ * at RETRIEVE_FD, and the session is "vm-demo-memfd".
  *
  * It talks to luo through libluo (tools/libluo/luo.h), as a VMM would.
  * The guest's memory is a function of (seed, number of vCPU passes), both
@@ -41,7 +46,10 @@ static unsigned long mem_size(void)
 
 #define MEM_SIZE mem_size()
 #define TOKEN 1
-#define SESSION "vm-demo"
+
+static int use_memfd;
+static const char *session_name = "vm-demo";
+static const char *kind = "memory file";
 #define MAGIC 0x6c756f2d766d6d31ULL /* "luo-vmm1" */
 
 struct trailer {
@@ -109,15 +117,19 @@ static int start(void)
 	int dev, fd, session, p[2];
 	char c;
 
-	fd = memfd_create("guest-ram", 0);
-	if (fd < 0 || ftruncate(fd, MEM_SIZE))
-		die("guest memory");
+	if (use_memfd) {
+		fd = memfd_create("guest-ram", 0);
+		if (fd < 0 || ftruncate(fd, MEM_SIZE))
+			die("guest memory");
+	} else {
+		fd = check(luo_mem_create(MEM_SIZE), "/dev/liveupdate_mem");
+	}
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
 		die("mmap");
 	seed = (uint64_t)time(NULL) * 2654435761ULL;
-	printf("  vmm: %lu MiB of guest memory in a memfd; the vCPU is running\n",
-	       MEM_SIZE >> 20);
+	printf("  vmm %s: %lu MiB of guest memory in a %s; the vCPU is running\n",
+	       session_name, MEM_SIZE >> 20, kind);
 	pthread_create(&th, NULL, vcpu, NULL);
 	sleep(3);
 	running = 0;
@@ -127,14 +139,15 @@ static int start(void)
 	t->seed = seed;
 	t->passes = passes;
 	clock_gettime(CLOCK_REALTIME, &t->paused);
-	printf("  vmm: guest paused after %llu pass(es) over its memory\n",
-	       (unsigned long long)passes);
+	printf("  vmm %s: guest paused after %llu pass(es) over its memory\n",
+	       session_name, (unsigned long long)passes);
 
 	dev = check(luo_open(), "/dev/liveupdate");
-	session = check(luo_create_session(dev, SESSION), "CREATE_SESSION");
+	session =
+		check(luo_create_session(dev, session_name), "CREATE_SESSION");
 	check(luo_preserve_fd(session, fd, TOKEN), "PRESERVE_FD");
-	printf("  vmm: session \"%s\" holds the memfd (token %d); waiting for the kexec\n",
-	       SESSION, TOKEN);
+	printf("  vmm %s: session \"%s\" holds the %s (token %d); waiting for the kexec\n",
+	       session_name, session_name, kind, TOKEN);
 	fflush(stdout);
 	close(dev);
 	/* Stay alive with the session open, as a VMM would, until the jump. */
@@ -166,7 +179,8 @@ static int resume(void)
 
 	t0 = now();
 	dev = check(luo_open(), "/dev/liveupdate");
-	session = check(luo_retrieve_session(dev, SESSION), "RETRIEVE_SESSION");
+	session = check(luo_retrieve_session(dev, session_name),
+			"RETRIEVE_SESSION");
 	close(dev);
 	fd = check(luo_retrieve_fd(session, TOKEN), "RETRIEVE_FD");
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -176,7 +190,7 @@ static int resume(void)
 	clock_gettime(CLOCK_REALTIME, &back);
 	t = (struct trailer *)(mem + MEM_SIZE - 4096);
 	if (t->magic != MAGIC) {
-		fprintf(stderr, "luo-vmm: no guest state in the memfd\n");
+		fprintf(stderr, "luo-vmm: no guest state in the %s\n", kind);
 		return 1;
 	}
 	seed = t->seed;
@@ -199,25 +213,32 @@ static int resume(void)
 	bad += copy[MEM_SIZE / 2] != mem[MEM_SIZE / 2];
 	free(copy);
 
-	printf("  vmm: retrieved session \"%s\" and its memfd in %.1f ms\n",
-	       SESSION, (t1 - t0) * 1e3);
-	printf("  vmm: checked all %lu bytes of guest memory: %s\n",
-	       MEM_SIZE - 4096,
+	printf("  vmm %s: retrieved the session and its %s in %.1f ms\n",
+	       session_name, kind, (t1 - t0) * 1e3);
+	printf("  vmm %s: checked all %lu bytes of guest memory: %s\n",
+	       session_name, MEM_SIZE - 4096,
 	       bad ? "MISMATCH" : "identical to what the guest wrote");
-	printf("  vmm: guest paused -> running again in the new kernel: %.1f s (boot included)\n",
-	       blackout);
-	printf("  vmm: for scale, memcpy of %lu MiB in this guest: %.1f ms\n",
-	       MEM_SIZE >> 20, (c1 - c0) * 1e3);
+	printf("  vmm %s: guest paused -> running again in the new kernel: %.1f s (boot included)\n",
+	       session_name, blackout);
+	printf("  vmm %s: for scale, memcpy of %lu MiB in this guest: %.1f ms\n",
+	       session_name, MEM_SIZE >> 20, (c1 - c0) * 1e3);
 	return bad ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "--memfd")) {
+		use_memfd = 1;
+		session_name = "vm-demo-memfd";
+		kind = "memfd";
+		argv++;
+		argc--;
+	}
 	if (argc == 2 && !strcmp(argv[1], "start"))
 		return start();
 	if (argc == 2 && !strcmp(argv[1], "resume"))
 		return resume();
-	fprintf(stderr, "usage: luo-vmm start|resume\n");
+	fprintf(stderr, "usage: luo-vmm [--memfd] start|resume\n");
 	return 2;
 }

@@ -12,7 +12,7 @@
  * as upstream's tests do.  Output: TAP, one line per check group.
  *
  *   luo_handover_test            the full set (one, several, 2000
- *                                sessions, 500 files, 1 MiB random,
+ *                                sessions ($LUO_MANY_SESSIONS), 500 files, 1 MiB random,
  *                                zero-size, fallocated, sealed, plain
  *                                (sealed from birth), ballooned: holes
  *                                punched after preservation and partly
@@ -51,7 +51,15 @@
 #include "luo_tap.h"
 #include "luo_util.h"
 
-#define MANY_SESSIONS 2000
+/* $LUO_MANY_SESSIONS (the benchmark's metadata run), else 2000. */
+static int many_sessions(void)
+{
+	const char *v = getenv("LUO_MANY_SESSIONS");
+
+	return v && atoi(v) > 0 ? atoi(v) : 2000;
+}
+
+#define MANY_SESSIONS many_sessions()
 #define WIDE_FILES 500
 #define BIG (1 << 20)
 
@@ -337,7 +345,7 @@ int main(int argc, char **argv)
 	int rejected = !strcmp(mode, "rejected");
 	int stale = !strcmp(mode, "stale");
 	int nspecs = sizeof(specs) / sizeof(specs[0]);
-	struct rlimit rl = { 8192, 8192 };
+	struct rlimit rl = { 8192 + MANY_SESSIONS, 8192 + MANY_SESSIONS };
 	int files[sizeof(specs) / sizeof(specs[0])], wide[WIDE_FILES];
 	int dev, s, i, in_simple, in_mixed, in_wide;
 	char name[32], *v;
