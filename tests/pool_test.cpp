@@ -360,6 +360,25 @@ TEST_F(ClaimTest, FinishGivesBackWhatWasNeverRetrieved)
 	EXPECT_EQ(0, fake::claims["FAIL: judged bad"]);
 }
 
+/* A handler's contents, not its handover bytes, in the listing. */
+TEST_F(ClaimTest, TheListingShowsWhatTheDataStandsFor)
+{
+	luo_session *s = session("sized");
+	add(s, 1, &claiming("four"));
+	std::vector<std::string> want = {
+		"session out open 1 sized",
+		"file 1 fake-claim-v1 4000 preserved",
+	};
+	EXPECT_EQ(want, listing());
+	ASSERT_EQ(0, round_trip());
+	close(s);
+	want = {
+		"session in pending 1 sized",
+		"file 1 fake-claim-v1 4000 pending",
+	};
+	EXPECT_EQ(want, listing());
+}
+
 TEST_F(ClaimTest, DiscardGivesBackEveryClaim)
 {
 	luo_session *s = session("dropped");

@@ -50,6 +50,9 @@ struct luo_file_handler;
  * @hpriv: the handler's state.
  * @reserve: handler data bytes reserved in the handover (set by
  *	@preserve).
+ * @size: bytes of the file's contents, for the listing, where they are
+ *	not about @reserve (set by @preserve; 0: @reserve).  A memory file's
+ *	record is 32 bytes; its contents are its memory.
  * @h: its handler.
  *
  * Part of the core's record of the file: one object per preserved or
@@ -59,6 +62,7 @@ struct luo_file {
 	struct file *file;
 	void *hpriv;
 	unsigned long long reserve;
+	unsigned long long size;
 	const struct luo_file_handler *h;
 };
 
@@ -98,6 +102,9 @@ struct luo_file {
  * @unclaim: give back what @claim took, for a file that was never
  *	retrieved (or whose data @retrieve judged bad) when its session is
  *	finished or discarded.  NULL: nothing.
+ * @content_len: for the listing, the bytes of contents the handler data
+ *	of an incoming file stands for (checked by @check); NULL: the
+ *	data's own length.
  */
 struct luo_file_handler {
 	const char *name;
@@ -117,6 +124,8 @@ struct luo_file_handler {
 	void (*finish)(struct luo_file *lf);
 	int (*claim)(const void *data, unsigned long long len);
 	void (*unclaim)(const void *data, unsigned long long len);
+	unsigned long long (*content_len)(const void *data,
+					  unsigned long long len);
 };
 
 /**
@@ -702,6 +711,13 @@ int luo_memfile_record_check(struct luo_core *c, const void *data,
  */
 int luo_memfile_record_claim(struct luo_core *c, const void *data,
 			     unsigned long long len);
+
+/**
+ * luo_memfile_record_length() - the length of the memory file a record
+ * that luo_memfile_record_check() accepted stands for.
+ * @data: the record.
+ */
+unsigned long long luo_memfile_record_length(const void *data);
 
 /** luo_memfile_record_unclaim() - give back what a claim took. */
 void luo_memfile_record_unclaim(struct luo_core *c, const void *data,

@@ -533,6 +533,23 @@ unsigned long luo_registry_count(luo_core *c, luo_dir dir)
 	return c->reg.count(static_cast<Direction>(dir));
 }
 
+namespace {
+
+/*
+ * The bytes the listing gives a file: its contents where its handler
+ * knows them apart from its handover bytes (a memory file), else those.
+ */
+luo::u64 listed_bytes(luo_core *c, const File *f, bool out)
+{
+	if (out)
+		return f->k.size ? f->k.size : f->k.reserve;
+	const luo_file_handler *h = c->handler_named(f->handler);
+	return h && h->content_len ? h->content_len(f->data, f->data_len)
+				   : f->data_len;
+}
+
+} /* namespace */
+
 void luo_core_list(luo_core *c, const luo_listing_ops *ops, void *arg)
 {
 	for (int d = 0; d < 2; d++) {
@@ -547,7 +564,7 @@ void luo_core_list(luo_core *c, const luo_listing_ops *ops, void *arg)
 				luo_file_view fv = {
 					f->token,
 					out ? f->k.h->name : f->handler,
-					out ? f->k.reserve : f->data_len,
+					listed_bytes(c, f, out),
 					state_name(f->state),
 					f->state == FileState::kFailed
 						? -f->error

@@ -403,6 +403,11 @@ int luo_memfile_record_claim(struct luo_core *c, const void *data,
 	return c->pool.claim(record_extents(r), r->nr).to_kernel();
 }
 
+unsigned long long luo_memfile_record_length(const void *data)
+{
+	return static_cast<const MemRecord *>(data)->length;
+}
+
 void luo_memfile_record_unclaim(struct luo_core *c, const void *data,
 				unsigned long long len)
 {

@@ -401,6 +401,7 @@ static int luo_mem_preserve(struct luo_file *lf)
 {
 	lf->hpriv = luo_memfile_of(lf->file);
 	lf->reserve = luo_memfile_record_len(lf->hpriv);
+	lf->size = luo_memfile_length(lf->hpriv);
 	return 0;
 }
 
@@ -583,6 +584,12 @@ static void luo_mem_unclaim(const void *data, unsigned long long len)
 	luo_memfile_record_unclaim(luo_state.core, data, len);
 }
 
+static unsigned long long luo_mem_content_len(const void *data,
+					      unsigned long long len)
+{
+	return luo_memfile_record_length(data);
+}
+
 const struct luo_file_handler luo_mem_handler = {
 	.name = "luomem-v1",
 	.can_preserve = luo_mem_can_preserve,
@@ -594,4 +601,5 @@ const struct luo_file_handler luo_mem_handler = {
 	.retrieve = luo_mem_retrieve,
 	.claim = luo_mem_claim,
 	.unclaim = luo_mem_unclaim,
+	.content_len = luo_mem_content_len,
 };

@@ -89,6 +89,20 @@ static size_t nonzero(const void *p, size_t len)
 	return n;
 }
 
+/* Does /proc/driver/liveupdate have this line? */
+static int listed(const char *want)
+{
+	FILE *f = fopen("/proc/driver/liveupdate", "r");
+	char line[256];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, want, strlen(want));
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static void test_ioctl_rules(void)
 {
 	struct {
@@ -343,6 +357,8 @@ static void stage1(int dev)
 	check(!luo_preserve(s, a, 1) && !luo_preserve(s, b, 2),
 	      "PRESERVE_FD takes memory files");
 	check(luo_preserve(s, a, 3) == -EBUSY, "the same file twice: EBUSY");
+	check(listed("file 1 luomem-v1 16777216 preserved"),
+	      "listed with its length");
 	close(a);
 	close(b);
 	check(status_num("pool_files") == 2, "luo keeps them alive");
@@ -353,6 +369,8 @@ static void stage2(int dev, int stage)
 	int s = luo_retrieve_session(dev, "guest"), a, b, out;
 	double t0;
 
+	check(listed("file 1 luomem-v1 16777216 pending"),
+	      "stage %d: listed with its length", stage);
 	check(s >= 0, "stage %d: retrieved the session", stage);
 	if (s < 0)
 		exit(1);
