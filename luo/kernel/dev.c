@@ -27,6 +27,7 @@
 
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -90,6 +91,55 @@ static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 0) ==
 static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 1) ==
 	      LIVEUPDATE_IOCTL_RETRIEVE_SESSION);
 
+/**
+ * luo_ioctl_copy_in() - steps 1 to 6 of the dispatch order
+ * (luo_ioctl_find() in core.h): the ioctl's rule, the caller's size, its
+ * struct copied in.
+ * @target: the file the ioctl was issued on.
+ * @dir: the session's direction (ignored on the device).
+ * @cmd: the command word.
+ * @uarg: the caller's struct.
+ * @buf: where to copy it: the rule's size in bytes.
+ * @usize: the caller's size.
+ *
+ * Return: the ioctl's rule, or an ERR_PTR() with the errno of the step
+ * that refused it.
+ */
+const struct luo_ioctl_rule *
+luo_ioctl_copy_in(enum luo_ioctl_target target, enum luo_dir dir,
+		  unsigned int cmd, void __user *uarg, void *buf, u32 *usize)
+{
+	const struct luo_ioctl_rule *rule;
+	int err;
+
+	rule = luo_ioctl_find(target, cmd);
+	if (!rule)
+		return ERR_PTR(-EINVAL);
+	if (get_user(*usize, (u32 __user *)uarg))
+		return ERR_PTR(-EFAULT);
+	err = luo_ioctl_admit(rule, cmd, dir, *usize);
+	if (!err)
+		err = copy_struct_from_user(buf, rule->size, uarg, *usize);
+	return err ? ERR_PTR(err) : rule;
+}
+
+/* The operation of a device ioctl, inside the serialize rwsem. */
+static int luo_dev_op(enum luo_ioctl_op op, const char *name,
+		      struct file **sfile)
+{
+	int err;
+
+	err = luo_mutation_begin_interruptible();
+	if (err)
+		return err;
+	if (op == LUO_OP_CREATE_SESSION)
+		err = luo_create_session(luo_state.core, name, sfile);
+	else
+		err = luo_retrieve_session(luo_state.core, name, sfile);
+	luo_mutation_end();
+	return err;
+}
+
 /*
  * CREATE_SESSION and RETRIEVE_SESSION.  Before anything changes, the
  * caller's own bytes are written back to it: a reply pointer that cannot
@@ -101,45 +151,28 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	struct liveupdate_ioctl_create_session a;
-	void __user *uarg = (void __user *)arg;
+	struct liveupdate_ioctl_create_session __user *uarg =
+		(void __user *)arg;
 	const struct luo_ioctl_rule *rule;
 	struct file *sfile;
 	u32 usize;
 	int fd, err;
 
-	/* The dispatch order is the core's (luo_ioctl_find() in core.h). */
-	rule = luo_ioctl_find(LUO_ON_DEVICE, cmd);
-	if (!rule)
-		return -EINVAL;
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	err = luo_ioctl_admit(rule, cmd, LUO_OUTGOING, usize);
-	if (err)
-		return err;
-	err = copy_struct_from_user(&a, sizeof(a), uarg, usize);
-	if (err)
-		return err;
-
+	rule = luo_ioctl_copy_in(LUO_ON_DEVICE, LUO_OUTGOING, cmd, uarg, &a,
+				 &usize);
+	if (IS_ERR(rule))
+		return PTR_ERR(rule);
 	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize)))
 		return -EFAULT;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	err = luo_mutation_begin_interruptible();
-	if (err)
-		goto out_fd;
-	if (rule->op == LUO_OP_CREATE_SESSION)
-		err = luo_create_session(luo_state.core, a.name, &sfile);
-	else
-		err = luo_retrieve_session(luo_state.core, a.name, &sfile);
-	luo_mutation_end();
+	err = luo_dev_op(rule->op, a.name, &sfile);
 	if (err)
 		goto out_fd;
 	a.fd = fd;
 	/* Written a moment ago: only a racing munmap() can make this fail. */
-	if (put_user(a.fd,
-		     &((struct liveupdate_ioctl_create_session __user *)uarg)
-			      ->fd)) {
+	if (put_user(a.fd, &uarg->fd)) {
 		/* Not installed: the caller never had it; fput() undoes. */
 		fput(sfile);
 		err = -EFAULT;

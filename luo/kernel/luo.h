@@ -108,6 +108,9 @@ extern const struct luo_file_handler luo_memfd_handler;
 /* dev.c */
 int luo_dev_init(void);
 void luo_dev_exit(void);
+const struct luo_ioctl_rule *
+luo_ioctl_copy_in(enum luo_ioctl_target target, enum luo_dir dir,
+		  unsigned int cmd, void __user *uarg, void *buf, u32 *usize);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);
