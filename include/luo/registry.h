@@ -203,7 +203,6 @@ public:
 	 * is ENOSPC at the ioctl and never a failure at reboot.
 	 */
 	void set_capacity(u64 bytes) { capacity_ = bytes; }
-	u64 capacity() const { return capacity_; }
 	u64 reserved() const
 	{
 		return __atomic_load_n(&used_, __ATOMIC_RELAXED);

@@ -43,7 +43,6 @@
 #define LUO_KERNEL_LUO_H
 
 #include <linux/fs.h>
-#include <linux/list.h>
 #include <linux/types.h>
 #include <luo/core.h>
 
