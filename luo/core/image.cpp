@@ -5,33 +5,35 @@
  *
  * DOC: Serialization
  *
- * luo_serialize() runs with the serialize rwsem held for writing (by the
- * reboot notifier, or by a test or dry run), so no session or file can
- * change under it.  It first freezes every outgoing file in preservation
- * order, sessions in creation order; if a freeze fails, the files already
- * frozen are unfrozen in reverse order and the error is returned.  Then
- * it writes the image into the destination, which is large enough by
- * construction (every record's bytes were reserved when it was created),
- * and allocates nothing.  The header is written last, with the freeze's
- * wall-clock time and duration: if anything fails on the way, the
- * destination is left with an invalid header, never a valid-looking half
- * image, and every file is unfrozen again.  The caller then writes the
- * header of a failed freeze (luo_image_write_failed()): no sessions, a
- * flag and the reason, for the next kernel to report.
+ * luo_serialize() runs with every mutation excluded (the freeze
+ * controller closed the C layer's gate: the serialize rwsem is held for
+ * writing), so no session or file can change under it.  freeze_all()
+ * first freezes every outgoing file in preservation order, sessions in
+ * creation order; if a freeze fails, the files already frozen are
+ * unfrozen in reverse order and the error is returned.  Then a Writer
+ * puts the session and file records into the destination, which is
+ * large enough by construction (every record's bytes were reserved when
+ * it was created), and allocates nothing.  The header is written last,
+ * with the freeze's wall-clock time and duration: if anything fails on
+ * the way, the destination is left with an invalid header, never a
+ * valid-looking half image, and every file is unfrozen again.  The
+ * controller then writes the header of a failed freeze
+ * (luo_image_write_failed()): no sessions, a flag and the reason, for the
+ * next kernel to report.
  *
  * DOC: Deserialization
  *
  * Nothing is trusted.  luo_image_check() reads the header (magic, ABI
  * string, lengths, flags) and computes the checksum, once, over the whole
- * image; luo_image_decode() then walks every record within bounds,
- * checking counts, names, handler names and reserved fields, and asks
- * the C layer (luo_decode_ops) whether each file's handler exists in
- * this kernel and its data is well formed (a first pass that creates
- * nothing).  A second pass decodes into
+ * image (header_verdict()); luo_image_decode() then walks every record
+ * within bounds, checking counts, names, handler names, reserved fields
+ * and unique tokens, and asks each file's handler, found by name among
+ * the core's handlers, to check its data (check_records(), a first pass
+ * that creates nothing).  A second pass (build_records()) decodes into
  * incoming sessions, whose files point into the image (which must
- * therefore outlive them); the registry itself refuses a duplicate name
- * or a duplicate token in a session, and any failure there removes what
- * the pass created, so an image is taken whole or not at all.
+ * therefore outlive them); the registry itself refuses a duplicate name,
+ * and any failure there removes what the pass created, so an image is
+ * taken whole or not at all.
  */
 #include <luo/core.h>
 #include <luo/image.h>

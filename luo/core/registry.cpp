@@ -5,8 +5,9 @@
  * DOC: The registry in the lifecycle
  *
  * Every session, outgoing or incoming, is listed here from its creation
- * (CREATE_SESSION, or decoding of the handover) until it is closed or
- * finished.  The reboot-time serializer walks the outgoing sessions in
+ * (CREATE_SESSION, or decoding of the handover) until the release of its
+ * file removes it (an incoming one once it is finished), or the discard
+ * or the unload drops it.  The reboot-time serializer walks the outgoing sessions in
  * creation order; RETRIEVE_SESSION finds incoming ones by name.
  *
  * The table is a power-of-two array of singly linked chains, keyed by FNV-1a

@@ -8,10 +8,11 @@
  *   luo_serialize_rwsem (freeze.c)
  *	Every mutation holds it for reading for its whole duration: CREATE
  *	and RETRIEVE_SESSION, every session ioctl (outgoing and incoming),
- *	discard, and the release of a session file.  The reboot notifier
+ *	discard, and the release of a session file.  At a kexec the
+ *	core's freeze controller closes the gate (luo_gate_close()): it
  *	turns new mutations away (luo_freezing), waits at most
  *	freeze_timeout_ms for the ones inside to drain, takes it for
- *	writing and serializes.  On success the write side is held until
+ *	writing, and the core serializes.  On success the write side is held until
  *	the jump; if a file refuses to freeze it is released, and after a
  *	drain timeout it was never taken, but either way luo_freezing keeps
  *	new mutations out until the jump.  The test round trip thaws:
