@@ -115,7 +115,7 @@ help:
 	@echo "make kunit       KUnit suites in the test kernel (QEMU)"
 	@echo "make vm-test     userspace tests in the test kernel (QEMU)"
 	@echo "make stock-test  the VM suite in Debian's stock 6.1/6.12"
-	@echo "make lint        clang-format, checkpatch, sparse"
+	@echo "make lint        clang-format, checkpatch, sparse, function length"
 	@echo "make fuzz        the ioctl fuzzer, FUZZ_TIME s (FUZZ_SEED=n), then a kexec;"
 	@echo "                 then the image decoder under libFuzzer, FUZZ_TIME s"
 	@echo "make soak        8 threads for SOAK_MINUTES (10), then a kexec under load"

@@ -13,7 +13,7 @@ base="build-essential g++ bc bison flex libelf-dev libssl-dev cpio zstd xz-utils
 kmod dwarves python3 qemu-system-x86 qemu-utils busybox-static kexec-tools
 linux-source-6.12 googletest libgtest-dev cmake rsync file gcc-multilib
 clang libclang-rt-14-dev"
-lint="clang-format sparse perl groff-base"
+lint="clang-format sparse perl groff-base cloc universal-ctags"
 stock="linux-headers-6.12-amd64 linux-headers-amd64"
 dkms="dkms"
 # make deb, lintian, the Debian test VM's root file system (scripts/rootfs.sh)

@@ -9,6 +9,8 @@
 #   sparse        `make C=2` of the module against the test kernel
 #   groff         the man page renders without warnings
 #   bash -n       every shell script parses
+#   length        no function of the module over 40 lines but those
+#                 scripts/long-functions.allow names (scripts/code-stats.sh)
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$LUO_TOP/scripts/results.sh"
@@ -48,6 +50,10 @@ for f in $cp_files; do
 		note "$f: checkpatch found problems"
 	fi
 done
+
+# Function length (universal-ctags): over 40 lines only with a reason.
+scripts/code-stats.sh --check > /dev/null ||
+	note "functions over 40 lines (scripts/code-stats.sh lists them)"
 
 # docs/abi.rst is generated from the UAPI header's kernel-doc.
 abi=$(mktemp)

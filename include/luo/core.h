@@ -876,13 +876,13 @@ int luo_image_check(const void *img, unsigned long long len,
  * @c: the core, with no incoming session.
  * @img: an image luo_image_check() accepted; must stay valid while
  *	incoming sessions exist.
+ * @why: a reason on failure (may be NULL).
+ * @why_len: bytes at @why.
  *
  * A first pass walks every record and asks each file's handler (found by
  * name among the core's handlers) to check its data; a handler this
  * kernel lacks or data it refuses rejects the image before anything is
  * created.
- * @why: a reason on failure (may be NULL).
- * @why_len: bytes at @why.
  *
  * Return: as luo_deserialize(); on failure no incoming session was
  * created.

@@ -3,7 +3,8 @@
  * lifecycle.h - the core as one object: the registry of sessions, the set
  * of inodes luo holds, and what the C layer gave it (kernel services, file
  * handlers).  The C API (core.h) is implemented on it, in lifecycle.cpp
- * (the operations) and image.cpp (serialization and decoding).
+ * (the operations), freeze.cpp (the freeze controller) and image.cpp
+ * (serialization and decoding).
  */
 #ifndef LUO_LIFECYCLE_H
 #define LUO_LIFECYCLE_H

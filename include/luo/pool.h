@@ -98,6 +98,11 @@ private:
 	u32 lowest_used_locked() const;
 	/* Highest free run of @n chunks at or above @lo, or nchunks_. */
 	u32 find_run_locked(u32 lo, u32 n) const;
+	/*
+	 * The free runs from the top down for @n chunks at or above @lo, in
+	 * at most kMaxExtents extents: false if they are not there.
+	 */
+	bool gather_locked(u32 lo, u32 n, Extent *out, u32 *nr) const;
 
 	Mutex lock_;
 	u64 *bits_ = nullptr;

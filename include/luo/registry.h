@@ -228,6 +228,10 @@ private:
 	Session *find_locked(const char *name, u32 len, u32 hash,
 			     Direction dir);
 	void grow_locked();
+	/* A new session, unlisted, with both references; nullptr: ENOMEM. */
+	static Session *session_new(const char *name, u32 len, Direction dir);
+	/* List @s (the table lock is held). */
+	void insert_locked(Session *s);
 
 	Mutex lock_;
 	Session **buckets_ = nullptr;

@@ -5,33 +5,35 @@
  *
  * DOC: Serialization
  *
- * luo_serialize() runs with the serialize rwsem held for writing (by the
- * reboot notifier, or by a test or dry run), so no session or file can
- * change under it.  It first freezes every outgoing file in preservation
- * order, sessions in creation order; if a freeze fails, the files already
- * frozen are unfrozen in reverse order and the error is returned.  Then
- * it writes the image into the destination, which is large enough by
- * construction (every record's bytes were reserved when it was created),
- * and allocates nothing.  The header is written last, with the freeze's
- * wall-clock time and duration: if anything fails on the way, the
- * destination is left with an invalid header, never a valid-looking half
- * image, and every file is unfrozen again.  The caller then writes the
- * header of a failed freeze (luo_image_write_failed()): no sessions, a
- * flag and the reason, for the next kernel to report.
+ * luo_serialize() runs with every mutation excluded (the freeze
+ * controller closed the C layer's gate: the serialize rwsem is held for
+ * writing), so no session or file can change under it.  freeze_all()
+ * first freezes every outgoing file in preservation order, sessions in
+ * creation order; if a freeze fails, the files already frozen are
+ * unfrozen in reverse order and the error is returned.  Then a Writer
+ * puts the session and file records into the destination, which is
+ * large enough by construction (every record's bytes were reserved when
+ * it was created), and allocates nothing.  The header is written last,
+ * with the freeze's wall-clock time and duration: if anything fails on
+ * the way, the destination is left with an invalid header, never a
+ * valid-looking half image, and every file is unfrozen again.  The
+ * controller then writes the header of a failed freeze
+ * (luo_image_write_failed()): no sessions, a flag and the reason, for the
+ * next kernel to report.
  *
  * DOC: Deserialization
  *
  * Nothing is trusted.  luo_image_check() reads the header (magic, ABI
  * string, lengths, flags) and computes the checksum, once, over the whole
- * image; luo_image_decode() then walks every record within bounds,
- * checking counts, names, handler names and reserved fields, and asks
- * the C layer (luo_decode_ops) whether each file's handler exists in
- * this kernel and its data is well formed (a first pass that creates
- * nothing).  A second pass decodes into
+ * image (header_verdict()); luo_image_decode() then walks every record
+ * within bounds, checking counts, names, handler names, reserved fields
+ * and unique tokens, and asks each file's handler, found by name among
+ * the core's handlers, to check its data (check_records(), a first pass
+ * that creates nothing).  A second pass (build_records()) decodes into
  * incoming sessions, whose files point into the image (which must
- * therefore outlive them); the registry itself refuses a duplicate name
- * or a duplicate token in a session, and any failure there removes what
- * the pass created, so an image is taken whole or not at all.
+ * therefore outlive them); the registry itself refuses a duplicate name,
+ * and any failure there removes what the pass created, so an image is
+ * taken whole or not at all.
  */
 #include <luo/core.h>
 #include <luo/image.h>
@@ -169,6 +171,310 @@ void write_header(ImageHeader *hdr, const luo_image_stamp *stamp)
 	hdr->freeze_us = (luo_shim_now_ns() - stamp->start_ns) / 1000;
 }
 
+/* Unfreeze the files frozen before @failed_at, newest first. */
+void unfreeze_before(Registry &reg, File *failed_at)
+{
+	bool undo = false;
+
+	reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
+		for (File *f : s->files.reverse()) {
+			if (f == failed_at) {
+				undo = true;
+				continue;
+			}
+			if (undo)
+				unfreeze_file(f);
+		}
+		s->set_state(SessionState::kOpen);
+		return true;
+	});
+}
+
+/*
+ * Freeze every outgoing file, sessions in creation order, files in
+ * preservation order; if one refuses, unfreeze the ones before it.
+ */
+int freeze_all(Registry &reg)
+{
+	File *failed_at = nullptr;
+	int err = 0;
+
+	reg.for_each(Direction::kOutgoing, [&](Session *s) {
+		for (File *f : s->files) {
+			err = freeze_file(f);
+			if (err) {
+				failed_at = f;
+				return false;
+			}
+		}
+		s->set_state(SessionState::kFrozen);
+		return true;
+	});
+	if (err)
+		unfreeze_before(reg, failed_at);
+	return err;
+}
+
+/* Writes the records after the header, never past the capacity. */
+class Writer {
+public:
+	Writer(u8 *out, u64 cap) : out_(out), cap_(cap) {}
+	/* A session record, then each file's; -ENOSPC or the handler's. */
+	int session(Session *s);
+
+	u64 off = sizeof(ImageHeader);
+	u32 nsessions = 0;
+	u32 nfiles = 0;
+
+private:
+	int file(File *f);
+
+	u8 *out_;
+	u64 cap_;
+};
+
+int Writer::session(Session *s)
+{
+	if (cap_ - off < kSessionCost)
+		return -kENOSPC;
+	auto *is = reinterpret_cast<ImageSession *>(out_ + off);
+	__builtin_memset(is, 0, sizeof(*is));
+	__builtin_memcpy(is->name, s->name, s->name_len);
+	is->nfiles = s->nfiles;
+	off += kSessionCost;
+	nsessions++;
+	for (File *f : s->files) {
+		int err = file(f);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A file record and the handler's data, padded with zeros to 8 bytes. */
+int Writer::file(File *f)
+{
+	u64 dlen = file_data_len(f);
+
+	if (cap_ - off < file_cost(dlen))
+		return -kENOSPC;
+	auto *ifile = reinterpret_cast<ImageFile *>(out_ + off);
+	__builtin_memset(ifile, 0, sizeof(*ifile));
+	ifile->token = f->token;
+	const char *h = f->k.h->name;
+	__builtin_memcpy(ifile->handler, h, strnlen(h, kHandlerBuf - 1));
+	ifile->data_len = dlen;
+	off += sizeof(ImageFile);
+	int err = f->k.h->write_data(&f->k, out_ + off, dlen);
+	if (err)
+		return err;
+	if (align8(dlen) != dlen)
+		__builtin_memset(out_ + off + dlen, 0, align8(dlen) - dlen);
+	off += align8(dlen);
+	nfiles++;
+	return 0;
+}
+
+/* Every outgoing session's records, in creation order. */
+int write_records(Registry &reg, Writer &w)
+{
+	int err = 0;
+
+	reg.for_each(Direction::kOutgoing, [&](Session *s) {
+		err = w.session(s);
+		return !err;
+	});
+	return err;
+}
+
+/* A check's outcome: 0, or an errno and the reason for the log. */
+struct Verdict {
+	int err;
+	const char *why;
+};
+
+constexpr Verdict kSound = {0, nullptr};
+
+/*
+ * What is wrong with the image at @hdr, @len bytes available, in the
+ * order luo_image_check() checks it; kSound if nothing.
+ */
+Verdict header_verdict(const ImageHeader *hdr, u64 len)
+{
+	if (len < sizeof(ImageHeader))
+		return {-kEINVAL, "image shorter than its header"};
+	if (hdr->magic != kImageMagic)
+		return {-kENOENT, "no image (bad magic)"};
+	if (!mem_equal(hdr->abi, kImageAbi, sizeof(kImageAbi)))
+		return {-kEINVAL, "incompatible image ABI version"};
+	if (hdr->header_len != sizeof(ImageHeader) ||
+	    hdr->total_len < sizeof(ImageHeader) || hdr->total_len > len ||
+	    hdr->total_len % 8)
+		return {-kEINVAL, "bad image lengths"};
+	if (image_checksum(hdr, hdr->total_len) != hdr->checksum)
+		return {-kEINVAL, "image checksum mismatch"};
+	/*
+	 * Every freeze writes its predecessor's generation + 1, and the first
+	 * kernel starts at 0: so 0 was never written by a freeze, and the
+	 * largest value would make the next freeze wrap to 0.
+	 */
+	if (!hdr->generation || hdr->generation == ~0ULL)
+		return {-kEINVAL, "impossible image generation"};
+	if (hdr->flags & ~kImageFailed)
+		return {-kEINVAL, "unknown image header flags"};
+	if ((hdr->flags & kImageFailed) &&
+	    (hdr->nsessions || hdr->nfiles ||
+	     hdr->total_len != sizeof(ImageHeader) ||
+	     strnlen(hdr->reason, kReasonBuf) == kReasonBuf))
+		return {-kEINVAL, "bad failed-freeze header"};
+	return kSound;
+}
+
+void fill_info(luo_image_info *info, const ImageHeader *hdr)
+{
+	info->generation = hdr->generation;
+	info->wall_time = hdr->freeze_time;
+	info->freeze_us = hdr->freeze_us;
+	info->total_len = hdr->total_len;
+	info->nsessions = hdr->nsessions;
+	info->nfiles = hdr->nfiles;
+	__builtin_memcpy(info->reason, hdr->reason, kReasonBuf);
+	info->reason[kReasonBuf - 1] = '\0';
+}
+
+/*
+ * Pass 1, the @n file records of a session: bounds, handler names and
+ * the handler's check of its data.  Their tokens go to @tokens, if any.
+ */
+Verdict check_files(luo_core *c, Cursor &cur, u32 n, u64 *tokens,
+		    u32 *files_seen)
+{
+	for (u32 k = 0; k < n; k++) {
+		const auto *f = cur.take<ImageFile>();
+		const u8 *d = f ? cur.take_bytes(f->data_len) : nullptr;
+		if (!f || !handler_valid(f->handler) || !d ||
+		    !padding_zero(d, f->data_len))
+			return {-kEINVAL, "bad file record"};
+		const luo_file_handler *h = c->handler_named(f->handler);
+		int verdict = !h	 ? -kENOENT
+			      : h->check ? h->check(d, f->data_len)
+					 : 0;
+		if (verdict)
+			return {-kEINVAL, verdict == -kENOENT
+						  ? "unknown file handler"
+						  : "bad handler data"};
+		if (tokens)
+			tokens[k] = f->token;
+		(*files_seen)++;
+		if (!(*files_seen & 1023))
+			luo_shim_cond_resched();
+	}
+	return kSound;
+}
+
+/* Sorted in place: does any token appear twice? */
+bool has_duplicate(u64 *tokens, u32 n)
+{
+	sort_tokens(tokens, n);
+	for (u32 k = 1; k < n; k++)
+		if (tokens[k] == tokens[k - 1])
+			return true;
+	return false;
+}
+
+/* Pass 1, one session record and its files; creates nothing. */
+Verdict check_session(luo_core *c, Cursor &cur, u64 total_len, u32 *files_seen)
+{
+	const auto *is = cur.take<ImageSession>();
+	u32 nlen;
+
+	luo_shim_cond_resched();
+	if (!is || is->reserved || !Registry::check_name(is->name, &nlen).ok())
+		return {-kEINVAL, "bad session record"};
+	/* A count the bytes left cannot hold is a lie: no allocation. */
+	if (is->nfiles > (total_len - cur.offset()) / sizeof(ImageFile))
+		return {-kEINVAL, "bad session record"};
+	/* Tokens, sorted, to find a duplicate in n log n, not n^2. */
+	u64 *tokens = nullptr;
+	if (is->nfiles > 1) {
+		tokens = static_cast<u64 *>(
+			luo_shim_zalloc(is->nfiles * sizeof(u64)));
+		if (!tokens)
+			return {-kENOMEM, "out of memory while decoding"};
+	}
+	Verdict v = check_files(c, cur, is->nfiles, tokens, files_seen);
+	if (!v.err && tokens && has_duplicate(tokens, is->nfiles))
+		v = {-kEINVAL, "duplicate session name or token"};
+	luo_shim_free(tokens);
+	return v;
+}
+
+/* Pass 1: walk every record within bounds, check what it says. */
+Verdict check_records(luo_core *c, const ImageHeader *hdr)
+{
+	Cursor cur(reinterpret_cast<const u8 *>(hdr), hdr->total_len);
+	u32 files_seen = 0;
+
+	cur.take<ImageHeader>();
+	for (u32 i = 0; i < hdr->nsessions; i++) {
+		Verdict v = check_session(c, cur, hdr->total_len, &files_seen);
+		if (v.err)
+			return v;
+	}
+	if (files_seen != hdr->nfiles || cur.offset() != hdr->total_len)
+		return {-kEINVAL, "image counts do not add up"};
+	return kSound;
+}
+
+/* Pass 2, one file record: pending, its data pointing into the image. */
+int build_file(luo_core *c, Session *s, Cursor &cur)
+{
+	const auto *f = cur.take<ImageFile>();
+	const u8 *data = cur.take_bytes(f->data_len);
+	/* Unique: pass 1 checked. */
+	File *rec = Session::file_new(f->token);
+
+	if (!rec)
+		return -kENOMEM;
+	rec->state = FileState::kPending;
+	s->file_append(rec);
+	__builtin_memcpy(rec->handler, f->handler, kHandlerBuf);
+	rec->handler[kHandlerBuf - 1] = '\0';
+	rec->data = data;
+	rec->data_len = f->data_len;
+	return claim(c, rec);
+}
+
+/* Pass 2, one session record: list it, pending, with its files. */
+int build_session(luo_core *c, Cursor &cur)
+{
+	const auto *is = cur.take<ImageSession>();
+	Result<Session *> res = c->reg.create(is->name, Direction::kIncoming);
+
+	if (!res.ok())
+		return res.status().to_kernel();
+	Session *s = res.value();
+	int err = 0;
+	s->lock();
+	for (u32 k = 0; k < is->nfiles && !err; k++)
+		err = build_file(c, s, cur);
+	s->unlock();
+	s->put(); /* the registry's reference keeps it */
+	return err;
+}
+
+/* Pass 2: every session; the caller removes them all on failure. */
+int build_records(luo_core *c, const ImageHeader *hdr)
+{
+	Cursor cur(reinterpret_cast<const u8 *>(hdr), hdr->total_len);
+	int err = 0;
+
+	cur.take<ImageHeader>();
+	for (u32 i = 0; i < hdr->nsessions && !err; i++)
+		err = build_session(c, cur);
+	return err;
+}
+
 } /* namespace */
 
 } /* namespace luo */
@@ -195,93 +501,24 @@ unsigned long long luo_image_header_cost(void)
 int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 		  const struct luo_image_stamp *stamp, unsigned long long *used)
 {
-	Registry &reg = c->reg;
-	File *failed_at = nullptr;
-	int err = 0;
+	int err = freeze_all(c->reg);
 
-	/* Freeze, in order; remember where it failed to undo the rest. */
-	reg.for_each(Direction::kOutgoing, [&](Session *s) {
-		for (File *f : s->files) {
-			err = freeze_file(f);
-			if (err) {
-				failed_at = f;
-				return false;
-			}
-		}
-		s->set_state(SessionState::kFrozen);
-		return true;
-	});
-	if (err) {
-		bool undo = false;
-		/* Unfreeze what was frozen, newest first. */
-		reg.for_each_reverse(Direction::kOutgoing, [&](Session *s) {
-			for (File *f : s->files.reverse()) {
-				if (f == failed_at) {
-					undo = true;
-					continue;
-				}
-				if (undo)
-					unfreeze_file(f);
-			}
-			s->set_state(SessionState::kOpen);
-			return true;
-		});
+	if (err)
 		return err;
-	}
-
 	/* No destination (handover off): the freeze is all there is. */
 	if (!dst) {
 		*used = 0;
 		return 0;
 	}
+	auto *hdr = static_cast<ImageHeader *>(dst);
+	Writer w(static_cast<u8 *>(dst), cap);
 
-	u8 *out = static_cast<u8 *>(dst);
-	auto *hdr = reinterpret_cast<ImageHeader *>(out);
-	u64 off = sizeof(ImageHeader);
-	u32 nsessions = 0, nfiles = 0;
-
-	if (cap < sizeof(ImageHeader))
+	if (cap < sizeof(ImageHeader)) {
 		err = -kENOSPC;
-	else
+	} else {
 		__builtin_memset(hdr, 0, sizeof(*hdr));
-	reg.for_each(Direction::kOutgoing, [&](Session *s) {
-		if (err)
-			return false;
-		if (cap - off < kSessionCost) {
-			err = -kENOSPC;
-			return false;
-		}
-		auto *is = reinterpret_cast<ImageSession *>(out + off);
-		__builtin_memset(is, 0, sizeof(*is));
-		__builtin_memcpy(is->name, s->name, s->name_len);
-		is->nfiles = s->nfiles;
-		off += kSessionCost;
-		nsessions++;
-		for (File *f : s->files) {
-			u64 dlen = file_data_len(f);
-			if (cap - off < file_cost(dlen)) {
-				err = -kENOSPC;
-				return false;
-			}
-			auto *ifile = reinterpret_cast<ImageFile *>(out + off);
-			__builtin_memset(ifile, 0, sizeof(*ifile));
-			ifile->token = f->token;
-			const char *h = f->k.h->name;
-			__builtin_memcpy(ifile->handler, h,
-					 strnlen(h, kHandlerBuf - 1));
-			ifile->data_len = dlen;
-			off += sizeof(ImageFile);
-			err = f->k.h->write_data(&f->k, out + off, dlen);
-			if (err)
-				return false;
-			if (align8(dlen) != dlen)
-				__builtin_memset(out + off + dlen, 0,
-						 align8(dlen) - dlen);
-			off += align8(dlen);
-			nfiles++;
-		}
-		return true;
-	});
+		err = write_records(c->reg, w);
+	}
 	if (err) {
 		/* Never leave a valid-looking half image behind. */
 		if (cap >= sizeof(ImageHeader))
@@ -292,11 +529,11 @@ int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 		return err;
 	}
 	write_header(hdr, stamp);
-	hdr->total_len = off;
-	hdr->nsessions = nsessions;
-	hdr->nfiles = nfiles;
-	hdr->checksum = image_checksum(out, off);
-	*used = off;
+	hdr->total_len = w.off;
+	hdr->nsessions = w.nsessions;
+	hdr->nfiles = w.nfiles;
+	hdr->checksum = image_checksum(dst, w.off);
+	*used = w.off;
 	return 0;
 }
 
@@ -343,59 +580,14 @@ int luo_image_check(const void *img, unsigned long long len,
 		    unsigned long why_len)
 {
 	const auto *hdr = static_cast<const ImageHeader *>(img);
+	Verdict v = header_verdict(hdr, len);
 
-	if (len < sizeof(ImageHeader)) {
-		set_why(why, why_len, "image shorter than its header");
-		return -kEINVAL;
+	if (v.err) {
+		set_why(why, why_len, v.why);
+		return v.err;
 	}
-	if (hdr->magic != kImageMagic) {
-		set_why(why, why_len, "no image (bad magic)");
-		return -kENOENT;
-	}
-	if (!mem_equal(hdr->abi, kImageAbi, sizeof(kImageAbi))) {
-		set_why(why, why_len, "incompatible image ABI version");
-		return -kEINVAL;
-	}
-	if (hdr->header_len != sizeof(ImageHeader) ||
-	    hdr->total_len < sizeof(ImageHeader) || hdr->total_len > len ||
-	    hdr->total_len % 8) {
-		set_why(why, why_len, "bad image lengths");
-		return -kEINVAL;
-	}
-	if (image_checksum(img, hdr->total_len) != hdr->checksum) {
-		set_why(why, why_len, "image checksum mismatch");
-		return -kEINVAL;
-	}
-	/*
-	 * Every freeze writes its predecessor's generation + 1, and the first
-	 * kernel starts at 0: so 0 was never written by a freeze, and the
-	 * largest value would make the next freeze wrap to 0.
-	 */
-	if (!hdr->generation || hdr->generation == ~0ULL) {
-		set_why(why, why_len, "impossible image generation");
-		return -kEINVAL;
-	}
-	if (hdr->flags & ~kImageFailed) {
-		set_why(why, why_len, "unknown image header flags");
-		return -kEINVAL;
-	}
-	if ((hdr->flags & kImageFailed) &&
-	    (hdr->nsessions || hdr->nfiles ||
-	     hdr->total_len != sizeof(ImageHeader) ||
-	     strnlen(hdr->reason, kReasonBuf) == kReasonBuf)) {
-		set_why(why, why_len, "bad failed-freeze header");
-		return -kEINVAL;
-	}
-	if (info) {
-		info->generation = hdr->generation;
-		info->wall_time = hdr->freeze_time;
-		info->freeze_us = hdr->freeze_us;
-		info->total_len = hdr->total_len;
-		info->nsessions = hdr->nsessions;
-		info->nfiles = hdr->nfiles;
-		__builtin_memcpy(info->reason, hdr->reason, kReasonBuf);
-		info->reason[kReasonBuf - 1] = '\0';
-	}
+	if (info)
+		fill_info(info, hdr);
 	if (hdr->flags & kImageFailed) {
 		set_why(why, why_len, "previous freeze failed");
 		return -kECANCELED;
@@ -414,128 +606,20 @@ int luo_deserialize(struct luo_core *c, const void *img, unsigned long long len,
 int luo_image_decode(struct luo_core *c, const void *img, char *why,
 		     unsigned long why_len)
 {
-	Registry &reg = c->reg;
 	const auto *hdr = static_cast<const ImageHeader *>(img);
-	int err = 0;
 
-	if (reg.count(Direction::kIncoming)) {
+	if (c->reg.count(Direction::kIncoming)) {
 		set_why(why, why_len, "incoming sessions already exist");
 		return -kEBUSY;
 	}
-
-	/* Pass 1: walk every record within bounds; check what it says. */
-	const u8 *base = static_cast<const u8 *>(img);
-	Cursor cur(base, hdr->total_len);
-	cur.take<ImageHeader>();
-	u32 files_seen = 0;
-	for (u32 i = 0; i < hdr->nsessions; i++) {
-		const auto *is = cur.take<ImageSession>();
-		u32 nlen;
-		luo_shim_cond_resched();
-		if (!is || is->reserved ||
-		    !Registry::check_name(is->name, &nlen).ok()) {
-			set_why(why, why_len, "bad session record");
-			return -kEINVAL;
-		}
-		/* A count the bytes left cannot hold is a lie: no allocation. */
-		if (is->nfiles >
-		    (hdr->total_len - cur.offset()) / sizeof(ImageFile)) {
-			set_why(why, why_len, "bad session record");
-			return -kEINVAL;
-		}
-		/* Tokens, sorted, to find a duplicate in n log n, not n^2. */
-		u64 *tokens = nullptr;
-		if (is->nfiles > 1) {
-			tokens = static_cast<u64 *>(
-				luo_shim_zalloc(is->nfiles * sizeof(u64)));
-			if (!tokens) {
-				set_why(why, why_len,
-					"out of memory while decoding");
-				return -kENOMEM;
-			}
-		}
-		for (u32 k = 0; k < is->nfiles; k++) {
-			const auto *f = cur.take<ImageFile>();
-			const u8 *d = f ? cur.take_bytes(f->data_len) : nullptr;
-			if (!f || !handler_valid(f->handler) || !d ||
-			    !padding_zero(d, f->data_len)) {
-				luo_shim_free(tokens);
-				set_why(why, why_len, "bad file record");
-				return -kEINVAL;
-			}
-			const luo_file_handler *h =
-				c->handler_named(f->handler);
-			int verdict = !h	 ? -kENOENT
-				      : h->check ? h->check(d, f->data_len)
-						 : 0;
-			if (verdict) {
-				luo_shim_free(tokens);
-				set_why(why, why_len,
-					verdict == -kENOENT
-						? "unknown file handler"
-						: "bad handler data");
-				return -kEINVAL;
-			}
-			if (tokens)
-				tokens[k] = f->token;
-			files_seen++;
-			if (!(files_seen & 1023))
-				luo_shim_cond_resched();
-		}
-		bool dup = false;
-		if (tokens) {
-			sort_tokens(tokens, is->nfiles);
-			for (u32 k = 1; k < is->nfiles && !dup; k++)
-				dup = tokens[k] == tokens[k - 1];
-			luo_shim_free(tokens);
-		}
-		if (dup) {
-			set_why(why, why_len,
-				"duplicate session name or token");
-			return -kEINVAL;
-		}
+	Verdict v = check_records(c, hdr);
+	if (v.err) {
+		set_why(why, why_len, v.why);
+		return v.err;
 	}
-	if (files_seen != hdr->nfiles || cur.offset() != hdr->total_len) {
-		set_why(why, why_len, "image counts do not add up");
-		return -kEINVAL;
-	}
-
-	/* Pass 2: build.  Undo everything on failure. */
-	Cursor b(base, hdr->total_len);
-	b.take<ImageHeader>();
-	for (u32 i = 0; i < hdr->nsessions; i++) {
-		const auto *is = b.take<ImageSession>();
-		Result<Session *> res =
-			reg.create(is->name, Direction::kIncoming);
-		if (!res.ok()) {
-			err = res.status().to_kernel();
-			break;
-		}
-		Session *s = res.value();
-		s->lock();
-		for (u32 k = 0; k < is->nfiles && !err; k++) {
-			const auto *f = b.take<ImageFile>();
-			const u8 *data = b.take_bytes(f->data_len);
-			/* Unique: pass 1 checked. */
-			File *rec = Session::file_new(f->token);
-			if (!rec) {
-				err = -kENOMEM;
-				break;
-			}
-			rec->state = FileState::kPending;
-			s->file_append(rec);
-			__builtin_memcpy(rec->handler, f->handler, kHandlerBuf);
-			rec->handler[kHandlerBuf - 1] = '\0';
-			rec->data = data;
-			rec->data_len = f->data_len;
-			err = claim(c, rec);
-		}
-		s->unlock();
-		s->put(); /* the registry's reference keeps it */
-		if (err)
-			break;
-	}
+	int err = build_records(c, hdr);
 	if (err) {
+		/* Undo everything pass 2 made. */
 		luo_discard_incoming(c);
 		set_why(why, why_len,
 			err == -kEEXIST ? "duplicate session name or token"

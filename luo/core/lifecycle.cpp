@@ -168,6 +168,82 @@ bool retrieve_transient(int err)
 	       err == -luo::kEINTR || err == -luo::kEAGAIN;
 }
 
+/*
+ * PRESERVE_FD's steps once @f has its handler: hold the file and claim
+ * its inode, the handler's preserve, the capacity, the handler's
+ * populate; each undone, in reverse, when a later one fails.
+ */
+int preserve_steps(luo_core *c, File *f, struct file *file)
+{
+	int err;
+
+	c->kops->get_file(file);
+	f->k.file = file;
+	f->key = c->kops->file_key(file);
+	err = c->held.claim(f).to_kernel();
+	if (err)
+		goto out_put;
+	err = f->k.h->preserve(&f->k);
+	if (err)
+		goto out_release;
+	f->reserved = luo_file_cost(f->k.reserve);
+	err = c->pool.reserve_image(f->reserved).to_kernel();
+	if (err)
+		goto out_unpreserve;
+	if (f->k.h->populate) {
+		err = f->k.h->populate(&f->k);
+		if (err)
+			goto out_unreserve;
+	}
+	return 0;
+
+out_unreserve:
+	c->pool.unreserve_image(f->reserved);
+out_unpreserve:
+	f->k.h->unpreserve(&f->k);
+out_release:
+	c->held.release(f);
+out_put:
+	c->kops->fput(file);
+	f->k.file = nullptr;
+	return err;
+}
+
+/*
+ * The first RETRIEVE_FD of @f: its handler (by the name in the image)
+ * rebuilds the file, whose inode is then claimed.  The outcome is kept
+ * (kRetrieved, or kFailed with the error) unless it is transient.
+ */
+int retrieve_first(luo_core *c, File *f)
+{
+	const luo_file_handler *h = c->handler_named(f->handler);
+	struct file *file = nullptr;
+	int err = h ? h->retrieve(f->data, f->data_len, &file) : -luo::kENOENT;
+
+	if (err && retrieve_transient(err))
+		return err; /* not a verdict on the data: try again */
+	if (!err) {
+		/* The file owns what the handler claimed at load. */
+		f->claimed = false;
+		f->k.h = h;
+		f->k.file = file;
+		f->key = c->kops->file_key(file);
+		err = c->held.claim(f).to_kernel();
+		if (err) {
+			c->kops->fput(file);
+			f->k.file = nullptr;
+			f->k.h = nullptr;
+		}
+	}
+	if (err) {
+		f->state = FileState::kFailed;
+		f->error = err;
+		return err;
+	}
+	f->state = FileState::kRetrieved;
+	return 0;
+}
+
 /* Under the registry's walk: drop (all) or only the pending ones. */
 unsigned long discard(luo_core *c, bool all)
 {
@@ -394,39 +470,14 @@ int luo_preserve_file(luo_core *c, luo_session *sess, struct file *file,
 		luo_shim_free(f);
 		return -luo::kENOENT;
 	}
-	c->kops->get_file(file);
-	f->k.file = file;
-	f->key = c->kops->file_key(file);
-	int err = c->held.claim(f).to_kernel();
-	if (err)
-		goto out_put;
-	err = f->k.h->preserve(&f->k);
-	if (err)
-		goto out_release;
-	f->reserved = luo_file_cost(f->k.reserve);
-	err = c->pool.reserve_image(f->reserved).to_kernel();
-	if (err)
-		goto out_unpreserve;
-	if (f->k.h->populate) {
-		err = f->k.h->populate(&f->k);
-		if (err)
-			goto out_unreserve;
+	int err = preserve_steps(c, f, file);
+	if (err) {
+		luo_shim_free(f);
+		return err;
 	}
 	f->state = FileState::kPreserved;
 	s->file_append(f);
 	return 0;
-
-out_unreserve:
-	c->pool.unreserve_image(f->reserved);
-out_unpreserve:
-	f->k.h->unpreserve(&f->k);
-out_release:
-	c->held.release(f);
-out_put:
-	c->kops->fput(file);
-	f->k.file = nullptr;
-	luo_shim_free(f);
-	return err;
 }
 
 int luo_retrieve_fd(luo_core *c, luo_session *sess, unsigned long long token,
@@ -442,41 +493,16 @@ int luo_retrieve_fd(luo_core *c, luo_session *sess, unsigned long long token,
 		return -luo::kENOENT;
 	switch (f->state) {
 	case FileState::kRetrieved:
-		c->kops->get_file(f->k.file);
-		*out = f->k.file;
-		return 0;
+		break;
 	case FileState::kFailed:
 		return f->error;
 	default:
+		if (int err = retrieve_first(c, f))
+			return err;
 		break;
 	}
-	const luo_file_handler *h = c->handler_named(f->handler);
-	struct file *file = nullptr;
-	int err = h ? h->retrieve(f->data, f->data_len, &file) : -luo::kENOENT;
-
-	if (err && retrieve_transient(err))
-		return err; /* not a verdict on the data: try again */
-	if (!err) {
-		/* The file owns what the handler claimed at load. */
-		f->claimed = false;
-		f->k.h = h;
-		f->k.file = file;
-		f->key = c->kops->file_key(file);
-		err = c->held.claim(f).to_kernel();
-		if (err) {
-			c->kops->fput(file);
-			f->k.file = nullptr;
-			f->k.h = nullptr;
-		}
-	}
-	if (err) {
-		f->state = FileState::kFailed;
-		f->error = err;
-		return err;
-	}
-	f->state = FileState::kRetrieved;
-	c->kops->get_file(file);
-	*out = file;
+	c->kops->get_file(f->k.file);
+	*out = f->k.file;
 	return 0;
 }
 

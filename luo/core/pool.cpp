@@ -157,12 +157,19 @@ Status Pool::alloc(u64 bytes, Extent *out, u32 *nr)
 	if (at < nchunks_) {
 		out[0] = {chunk_off(at), n * kChunk};
 		*nr = 1;
-		mark(at, n, true);
-		files_++;
-		return Status();
+	} else if (!gather_locked(lo, n, out, nr)) {
+		return Status::error(kENOSPC);
 	}
-	/* Fragmented: the free runs from the top down. */
+	for (u32 e = 0; e < *nr; e++)
+		mark((out[e].off - first_) / kChunk, out[e].len / kChunk, true);
+	files_++;
+	return Status();
+}
+
+bool Pool::gather_locked(u32 lo, u32 n, Extent *out, u32 *nr) const
+{
 	u32 k = 0, left = n;
+
 	for (u32 i = nchunks_; i-- > lo && left;) {
 		if (used(i))
 			continue;
@@ -170,19 +177,14 @@ Status Pool::alloc(u64 bytes, Extent *out, u32 *nr)
 		while (start > lo && !used(start - 1) && i - start + 1 < left)
 			start--;
 		if (k == kMaxExtents)
-			return Status::error(kENOSPC);
+			return false;
 		u32 len = i - start + 1;
 		out[k++] = {chunk_off(start), len * kChunk};
 		left -= len;
 		i = start;
 	}
-	if (left)
-		return Status::error(kENOSPC);
-	for (u32 e = 0; e < k; e++)
-		mark((out[e].off - first_) / kChunk, out[e].len / kChunk, true);
 	*nr = k;
-	files_++;
-	return Status();
+	return !left;
 }
 
 void Pool::free(const Extent *e, u32 nr)

@@ -5,8 +5,9 @@
  * DOC: The registry in the lifecycle
  *
  * Every session, outgoing or incoming, is listed here from its creation
- * (CREATE_SESSION, or decoding of the handover) until it is closed or
- * finished.  The reboot-time serializer walks the outgoing sessions in
+ * (CREATE_SESSION, or decoding of the handover) until the release of its
+ * file removes it (an incoming one once it is finished), or the discard
+ * or the unload drops it.  The reboot-time serializer walks the outgoing sessions in
  * creation order; RETRIEVE_SESSION finds incoming ones by name.
  *
  * The table is a power-of-two array of singly linked chains, keyed by FNV-1a
@@ -102,6 +103,42 @@ void Registry::grow_locked()
 	nbuckets_ = n;
 }
 
+Session *Registry::session_new(const char *name, u32 len, Direction dir)
+{
+	void *mem = luo_shim_zalloc(sizeof(Session));
+
+	if (!mem)
+		return nullptr;
+	auto *s = new (mem) Session();
+	s->mutex = luo_shim_mutex_create(LUO_LOCK_SESSION);
+	if (!s->mutex) {
+		luo_shim_free(s);
+		return nullptr;
+	}
+	__builtin_memcpy(s->name, name, len);
+	s->name_len = len;
+	s->dir = dir;
+	s->state = dir == Direction::kOutgoing ? SessionState::kOpen
+					       : SessionState::kPending;
+	s->hash = hash_name(s->name, len, dir);
+	s->refs = 2; /* the registry's and the caller's */
+	return s;
+}
+
+void Registry::insert_locked(Session *s)
+{
+	lock_.assert_held();
+	size_t total = count_[0] + count_[1] + 1;
+	if (total > nbuckets_)
+		grow_locked();
+	Session **b = bucket(s->hash);
+	s->hash_next = *b;
+	*b = s;
+	sessions_.push_back(s);
+	s->listed = true;
+	count_[static_cast<u8>(s->dir)]++;
+}
+
 Result<Session *> Registry::create(const char *name_buf, Direction dir)
 {
 	u32 len;
@@ -112,22 +149,9 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 	 * Allocate before taking the lock, which is held briefly: only the
 	 * table's growth allocates under it, and its failure is harmless.
 	 */
-	void *mem = luo_shim_zalloc(sizeof(Session));
-	if (!mem)
+	Session *s = session_new(name_buf, len, dir);
+	if (!s)
 		return Status::error(kENOMEM);
-	auto *s = new (mem) Session();
-	s->mutex = luo_shim_mutex_create(LUO_LOCK_SESSION);
-	if (!s->mutex) {
-		luo_shim_free(s);
-		return Status::error(kENOMEM);
-	}
-	__builtin_memcpy(s->name, name_buf, len);
-	s->name_len = len;
-	s->dir = dir;
-	s->state = dir == Direction::kOutgoing ? SessionState::kOpen
-					       : SessionState::kPending;
-	s->hash = hash_name(s->name, len, dir);
-	s->refs = 2; /* the registry's and the caller's */
 
 	Guard g{lock_};
 	if (find_locked(s->name, len, s->hash, dir)) {
@@ -135,15 +159,7 @@ Result<Session *> Registry::create(const char *name_buf, Direction dir)
 		luo_shim_free(s);
 		return Status::error(kEEXIST);
 	}
-	size_t total = count_[0] + count_[1] + 1;
-	if (total > nbuckets_)
-		grow_locked();
-	Session **b = bucket(s->hash);
-	s->hash_next = *b;
-	*b = s;
-	sessions_.push_back(s);
-	s->listed = true;
-	count_[static_cast<u8>(dir)]++;
+	insert_locked(s);
 	return s;
 }
 

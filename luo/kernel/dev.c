@@ -27,6 +27,7 @@
 
 #include <linux/ctype.h>
 #include <linux/device.h>
+#include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -90,6 +91,55 @@ static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 0) ==
 static_assert(LUO_IOC(LUO_IOC_DEVICE_BASE + 1) ==
 	      LIVEUPDATE_IOCTL_RETRIEVE_SESSION);
 
+/**
+ * luo_ioctl_copy_in() - steps 1 to 6 of the dispatch order
+ * (luo_ioctl_find() in core.h): the ioctl's rule, the caller's size, its
+ * struct copied in.
+ * @target: the file the ioctl was issued on.
+ * @dir: the session's direction (ignored on the device).
+ * @cmd: the command word.
+ * @uarg: the caller's struct.
+ * @buf: where to copy it: the rule's size in bytes.
+ * @usize: the caller's size.
+ *
+ * Return: the ioctl's rule, or an ERR_PTR() with the errno of the step
+ * that refused it.
+ */
+const struct luo_ioctl_rule *
+luo_ioctl_copy_in(enum luo_ioctl_target target, enum luo_dir dir,
+		  unsigned int cmd, void __user *uarg, void *buf, u32 *usize)
+{
+	const struct luo_ioctl_rule *rule;
+	int err;
+
+	rule = luo_ioctl_find(target, cmd);
+	if (!rule)
+		return ERR_PTR(-EINVAL);
+	if (get_user(*usize, (u32 __user *)uarg))
+		return ERR_PTR(-EFAULT);
+	err = luo_ioctl_admit(rule, cmd, dir, *usize);
+	if (!err)
+		err = copy_struct_from_user(buf, rule->size, uarg, *usize);
+	return err ? ERR_PTR(err) : rule;
+}
+
+/* The operation of a device ioctl, inside the serialize rwsem. */
+static int luo_dev_op(enum luo_ioctl_op op, const char *name,
+		      struct file **sfile)
+{
+	int err;
+
+	err = luo_mutation_begin_interruptible();
+	if (err)
+		return err;
+	if (op == LUO_OP_CREATE_SESSION)
+		err = luo_create_session(luo_state.core, name, sfile);
+	else
+		err = luo_retrieve_session(luo_state.core, name, sfile);
+	luo_mutation_end();
+	return err;
+}
+
 /*
  * CREATE_SESSION and RETRIEVE_SESSION.  Before anything changes, the
  * caller's own bytes are written back to it: a reply pointer that cannot
@@ -101,45 +151,28 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
 	struct liveupdate_ioctl_create_session a;
-	void __user *uarg = (void __user *)arg;
+	struct liveupdate_ioctl_create_session __user *uarg =
+		(void __user *)arg;
 	const struct luo_ioctl_rule *rule;
 	struct file *sfile;
 	u32 usize;
 	int fd, err;
 
-	/* The dispatch order is the core's (luo_ioctl_find() in core.h). */
-	rule = luo_ioctl_find(LUO_ON_DEVICE, cmd);
-	if (!rule)
-		return -EINVAL;
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	err = luo_ioctl_admit(rule, cmd, LUO_OUTGOING, usize);
-	if (err)
-		return err;
-	err = copy_struct_from_user(&a, sizeof(a), uarg, usize);
-	if (err)
-		return err;
-
+	rule = luo_ioctl_copy_in(LUO_ON_DEVICE, LUO_OUTGOING, cmd, uarg, &a,
+				 &usize);
+	if (IS_ERR(rule))
+		return PTR_ERR(rule);
 	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize)))
 		return -EFAULT;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
-	err = luo_mutation_begin_interruptible();
-	if (err)
-		goto out_fd;
-	if (rule->op == LUO_OP_CREATE_SESSION)
-		err = luo_create_session(luo_state.core, a.name, &sfile);
-	else
-		err = luo_retrieve_session(luo_state.core, a.name, &sfile);
-	luo_mutation_end();
+	err = luo_dev_op(rule->op, a.name, &sfile);
 	if (err)
 		goto out_fd;
 	a.fd = fd;
 	/* Written a moment ago: only a racing munmap() can make this fail. */
-	if (put_user(a.fd,
-		     &((struct liveupdate_ioctl_create_session __user *)uarg)
-			      ->fd)) {
+	if (put_user(a.fd, &uarg->fd)) {
 		/* Not installed: the caller never had it; fput() undoes. */
 		fput(sfile);
 		err = -EFAULT;
@@ -162,52 +195,60 @@ static const struct file_operations luo_dev_fops = {
 	.llseek = noop_llseek,
 };
 
+/* The status file's lines about the memory files' pool, at @at. */
+static int luo_status_pool(char *buf, int at)
+{
+	struct luo_pool_stats p;
+
+	luo_pool_read_stats(luo_state.core, &p);
+	return sysfs_emit_at(buf, at,
+			     "pool_bytes: %llu\n"
+			     "pool_used_bytes: %llu\n"
+			     "pool_free_bytes: %llu\n"
+			     "pool_largest_free_bytes: %llu\n"
+			     "pool_files: %lu\n",
+			     p.size, p.used, p.free, p.largest, p.files);
+}
+
 static ssize_t status_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
 	struct luo_handover *h = &luo_handover;
-	struct luo_pool_stats p;
 	struct luo_counts n;
+	int len;
 
 	luo_core_counts(luo_state.core, &n);
-	luo_pool_read_stats(luo_state.core, &p);
-
-	return sysfs_emit(buf,
-			  "version: %s\n"
-			  "device: /dev/%s\n"
-			  "handover: %s\n"
-			  "range: %#llx+%#llx\n"
-			  "generation: %llu\n"
-			  "sessions_out: %lu\n"
-			  "sessions_in: %lu\n"
-			  "files_out: %llu\n"
-			  "files_in: %llu\n"
-			  "restored_sessions: %llu\n"
-			  "restored_files: %llu\n"
-			  "restored_bytes: %llu\n"
-			  "restore_us: %llu\n"
-			  "previous_freeze_us: %llu\n"
-			  "image_age_s: %llu\n"
-			  "reserved_bytes: %llu\n"
-			  "capacity_bytes: %llu\n"
-			  "last_freeze_bytes: %llu\n"
-			  "last_freeze_us: %llu\n"
-			  "pool_bytes: %llu\n"
-			  "pool_used_bytes: %llu\n"
-			  "pool_free_bytes: %llu\n"
-			  "pool_largest_free_bytes: %llu\n"
-			  "pool_files: %lu\n"
-			  "last_error: %s\n",
-			  LUO_VERSION, luo_state.devname, h->state, h->base,
-			  h->size, luo_state.generation,
-			  n.sessions[LUO_OUTGOING], n.sessions[LUO_INCOMING],
-			  n.files[LUO_OUTGOING], n.files[LUO_INCOMING],
-			  h->in_sessions, h->in_files, h->in_bytes,
-			  h->restore_ns / 1000, h->prev_freeze_us, h->image_age,
-			  n.reserved, luo_state.capacity, h->out_bytes,
-			  h->freeze_ns / 1000, p.size, p.used, p.free,
-			  p.largest, p.files,
-			  h->last_error[0] ? h->last_error : "none");
+	len = sysfs_emit(buf,
+			 "version: %s\n"
+			 "device: /dev/%s\n"
+			 "handover: %s\n"
+			 "range: %#llx+%#llx\n"
+			 "generation: %llu\n"
+			 "sessions_out: %lu\n"
+			 "sessions_in: %lu\n"
+			 "files_out: %llu\n"
+			 "files_in: %llu\n"
+			 "restored_sessions: %llu\n"
+			 "restored_files: %llu\n"
+			 "restored_bytes: %llu\n"
+			 "restore_us: %llu\n"
+			 "previous_freeze_us: %llu\n"
+			 "image_age_s: %llu\n"
+			 "reserved_bytes: %llu\n"
+			 "capacity_bytes: %llu\n"
+			 "last_freeze_bytes: %llu\n"
+			 "last_freeze_us: %llu\n",
+			 LUO_VERSION, luo_state.devname, h->state, h->base,
+			 h->size, luo_state.generation,
+			 n.sessions[LUO_OUTGOING], n.sessions[LUO_INCOMING],
+			 n.files[LUO_OUTGOING], n.files[LUO_INCOMING],
+			 h->in_sessions, h->in_files, h->in_bytes,
+			 h->restore_ns / 1000, h->prev_freeze_us, h->image_age,
+			 n.reserved, luo_state.capacity, h->out_bytes,
+			 h->freeze_ns / 1000);
+	len += luo_status_pool(buf, len);
+	return len + sysfs_emit_at(buf, len, "last_error: %s\n",
+				   h->last_error[0] ? h->last_error : "none");
 }
 static DEVICE_ATTR_RO(status);
 

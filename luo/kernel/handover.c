@@ -97,10 +97,9 @@ static bool luo_range_in_map(u64 base, u64 size, bool firmware)
 	return true;
 }
 
-static int luo_handover_map(void)
+/* Is [base, base + size) a range memmap=$ reserved?  Says why not. */
+static int luo_range_check(u64 base, u64 size)
 {
-	u64 base = handover_base, size = handover_size;
-
 	if (!PAGE_ALIGNED(base) || !PAGE_ALIGNED(size) || size < PAGE_SIZE ||
 	    base + size < base) {
 		pr_err("handover range %#llx+%#llx: base and size must be page aligned and non-zero\n",
@@ -123,6 +122,17 @@ static int luo_handover_map(void)
 		       base, size, size, base);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+static int luo_handover_map(void)
+{
+	u64 base = handover_base, size = handover_size;
+	int err;
+
+	err = luo_range_check(base, size);
+	if (err)
+		return err;
 	if (!request_mem_region(base, size, "luo handover")) {
 		pr_err("handover range %#llx+%#llx is claimed by another driver (see /proc/iomem)\n",
 		       base, size);
@@ -155,6 +165,51 @@ static bool luo_image_stale(const struct luo_image_info *info)
 	return true;
 }
 
+/* The header of a failed freeze: the previous kernel says why. */
+static void luo_handover_freeze_failed(const struct luo_image_info *info)
+{
+	struct luo_handover *h = &luo_handover;
+
+	h->state = "freeze failed";
+	h->prev_freeze_us = info->freeze_us;
+	snprintf(h->last_error, sizeof(h->last_error),
+		 "previous freeze failed: %s", info->reason);
+	pr_err("the previous kernel's freeze failed (%s): nothing to restore\n",
+	       info->reason);
+}
+
+/* The image was decoded: take over its generation; the status and log. */
+static void luo_handover_restored(const struct luo_image_info *info)
+{
+	struct luo_handover *h = &luo_handover;
+
+	luo_state.generation = info->generation;
+	h->state = "restored";
+	h->prev_freeze_us = info->freeze_us;
+	h->in_sessions = info->nsessions;
+	h->in_bytes = info->total_len;
+	h->in_files = info->nfiles;
+	pr_info("restored generation %llu (frozen %llu s ago, taking %llu us): %llu session(s), %llu file(s), %llu bytes in %llu us\n",
+		info->generation, h->image_age, info->freeze_us, h->in_sessions,
+		h->in_files, h->in_bytes, h->restore_ns / 1000);
+}
+
+/*
+ * Decode a checked image into incoming sessions.  While they point into
+ * it, memory files' chunks stay clear of it.
+ */
+static int luo_handover_adopt(const struct luo_image_info *info)
+{
+	struct luo_handover *h = &luo_handover;
+	int err;
+
+	luo_pool_hold_incoming(luo_state.core, info->total_len);
+	err = luo_incoming_adopt(h->map, h->last_error, sizeof(h->last_error));
+	if (err)
+		luo_pool_hold_incoming(luo_state.core, 0);
+	return err;
+}
+
 /* Decode an image left in the range by the previous kernel, if any. */
 static void luo_handover_restore(void)
 {
@@ -171,12 +226,7 @@ static void luo_handover_restore(void)
 		return;
 	}
 	if (err == -ECANCELED) {
-		h->state = "freeze failed";
-		h->prev_freeze_us = info.freeze_us;
-		snprintf(h->last_error, sizeof(h->last_error),
-			 "previous freeze failed: %s", info.reason);
-		pr_err("the previous kernel's freeze failed (%s): nothing to restore\n",
-		       info.reason);
+		luo_handover_freeze_failed(&info);
 		return;
 	}
 	if (!err && luo_image_stale(&info)) {
@@ -185,14 +235,8 @@ static void luo_handover_restore(void)
 		       h->last_error);
 		return;
 	}
-	if (!err) {
-		/* Memory files' chunks stay clear of the image. */
-		luo_pool_hold_incoming(luo_state.core, info.total_len);
-		err = luo_incoming_adopt(h->map, h->last_error,
-					 sizeof(h->last_error));
-		if (err)
-			luo_pool_hold_incoming(luo_state.core, 0);
-	}
+	if (!err)
+		err = luo_handover_adopt(&info);
 	h->restore_ns = ktime_to_ns(ktime_sub(ktime_get(), t0));
 	if (err) {
 		h->state = "rejected";
@@ -200,15 +244,7 @@ static void luo_handover_restore(void)
 		       err, h->last_error);
 		return;
 	}
-	luo_state.generation = info.generation;
-	h->state = "restored";
-	h->prev_freeze_us = info.freeze_us;
-	h->in_sessions = info.nsessions;
-	h->in_bytes = info.total_len;
-	h->in_files = info.nfiles;
-	pr_info("restored generation %llu (frozen %llu s ago, taking %llu us): %llu session(s), %llu file(s), %llu bytes in %llu us\n",
-		info.generation, h->image_age, info.freeze_us, h->in_sessions,
-		h->in_files, h->in_bytes, h->restore_ns / 1000);
+	luo_handover_restored(&info);
 }
 
 /**

@@ -8,10 +8,13 @@
  *   luo_serialize_rwsem (freeze.c)
  *	Every mutation holds it for reading for its whole duration: CREATE
  *	and RETRIEVE_SESSION, every session ioctl (outgoing and incoming),
- *	discard, and the release of a session file.  The reboot notifier
+ *	discard, and the release of a session file.  At a kexec the
+ *	core's freeze controller closes the gate (luo_gate_close()): it
  *	turns new mutations away (luo_freezing), waits at most
  *	freeze_timeout_ms for the ones inside to drain, takes it for
- *	writing and serializes.  On success the write side is held until
+ *	writing, and the core serializes.  No user memory is touched with
+ *	it held: the ioctls copy their arguments in before and their
+ *	replies out after.  On success the write side is held until
  *	the jump; if a file refuses to freeze it is released, and after a
  *	drain timeout it was never taken, but either way luo_freezing keeps
  *	new mutations out until the jump.  The test round trip thaws:
@@ -27,7 +30,9 @@
  *	A session's state and files; taken by the core's operations
  *	(luo/core/lifecycle.cpp).  Nests inside the table mutex when the
  *	listing and the status file walk the sessions (luo_core_list(),
- *	luo_core_counts()).  The file handlers' callbacks run under it.
+ *	luo_core_counts()).  The file handlers' callbacks run under it;
+ *	the memfd handler takes the memfd's inode_lock inside it, to add
+ *	and remove its seals.
  *   held-inode set mutex (core, class "luo_held")
  *	The inodes of every preserved file, and of every retrieved one
  *	until its session is finished: a leaf, taken inside the session
@@ -48,7 +53,6 @@
 #define LUO_KERNEL_LUO_H
 
 #include <linux/fs.h>
-#include <linux/list.h>
 #include <linux/types.h>
 #include <luo/core.h>
 
@@ -119,6 +123,9 @@ bool luo_devname_valid(const char *name);
 /* mem.c */
 int luo_mem_init(void);
 void luo_mem_exit(void);
+const struct luo_ioctl_rule *
+luo_ioctl_copy_in(enum luo_ioctl_target target, enum luo_dir dir,
+		  unsigned int cmd, void __user *uarg, void *buf, u32 *usize);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);

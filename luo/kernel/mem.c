@@ -351,17 +351,10 @@ static long luo_mem_ioctl(struct file *file, unsigned int cmd,
 	u32 usize;
 	int fd, err;
 
-	rule = luo_ioctl_find(LUO_ON_MEM, cmd);
-	if (!rule)
-		return -EINVAL;
-	if (get_user(usize, &uarg->size))
-		return -EFAULT;
-	err = luo_ioctl_admit(rule, cmd, LUO_OUTGOING, usize);
-	if (err)
-		return err;
-	err = copy_struct_from_user(&a, sizeof(a), uarg, usize);
-	if (err)
-		return err;
+	rule = luo_ioctl_copy_in(LUO_ON_MEM, LUO_OUTGOING, cmd, uarg, &a,
+				 &usize);
+	if (IS_ERR(rule))
+		return PTR_ERR(rule);
 	if (a.flags || a.reserved)
 		return -EINVAL;
 	if (copy_to_user(uarg, &a, min_t(size_t, sizeof(a), usize)))

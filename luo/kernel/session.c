@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/anon_inodes.h>
+#include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/seq_file.h>
@@ -136,18 +137,10 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 	u32 usize;
 	int err;
 
-	rule = luo_ioctl_find(LUO_ON_SESSION, cmd);
-	if (!rule)
-		return -EINVAL;
-	if (get_user(usize, (u32 __user *)uarg))
-		return -EFAULT;
-	err = luo_ioctl_admit(rule, cmd, luo_session_dir(s), usize);
-	if (err)
-		return err;
-	err = copy_struct_from_user(&buf, rule->size, uarg, usize);
-	if (err)
-		return err;
-
+	rule = luo_ioctl_copy_in(LUO_ON_SESSION, luo_session_dir(s), cmd, uarg,
+				 &buf, &usize);
+	if (IS_ERR(rule))
+		return PTR_ERR(rule);
 	err = luo_mutation_begin_interruptible();
 	if (err)
 		return err;
