@@ -24,8 +24,10 @@ run_suite "" "$fixtures"
 # --- fault injection (the test kernel has it; the stock kernels do not) -----
 # Every operation with its 1st, 2nd, ... allocation failing until it
 # succeeds: ENOMEM and the state unchanged each time, no WARN, no leak.
+# (Each load under a fault also gives the range struct pages and takes
+# them back: ~550 sites, ~4.5 min of TCG on a busy machine.)
 run_selftest luo_faults "$LUO_TOP/build/vm/luo_faults" "$fixtures" \
-	--params test_hooks=1
+	--params test_hooks=1 --timeout 900
 # The load of a kernel that finds an image: luo is not loaded in stage 2,
 # the program loads it under each fault; a failed load keeps the image.
 run_selftest luo_faults_image "$LUO_TOP/build/vm/luo_faults" "$fixtures" \

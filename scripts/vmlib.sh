@@ -172,7 +172,7 @@ run_suite() {
 	# through a chain of three kernels, every page at the physical
 	# address it had (no copy).
 	run_selftest "${p}luo_mem_test" "$LUO_TOP/build/vm/luo_mem_test" \
-		"$fixtures" --kexec 2 "$@"
+		"$fixtures" --kexec 2 --timeout 600 "$@"
 
 	# A kernel in the middle that does not load luo: the third refuses
 	# the image as stale with handover_max_age=5, restores it by default.
