@@ -123,6 +123,35 @@ luo_ioctl_copy_in(enum luo_ioctl_target target, enum luo_dir dir,
 	return err ? ERR_PTR(err) : rule;
 }
 
+/**
+ * luo_reply_with_fd() - the last step of an ioctl that hands out a file:
+ * the reply, then the fd.
+ * @dst: where the reply goes in the caller's memory.
+ * @reply: the reply, the new fd's number in it.
+ * @len: its length.
+ * @fd: the fd reserved for @file (get_unused_fd_flags()).
+ * @file: the new file, one reference.
+ *
+ * If the reply cannot be written, the fd was never the caller's: it is
+ * released, and fput() drops the new file (a session file's release
+ * closes the session, a memory file's returns its memory to the pool).
+ * The device ioctls write the caller's struct back before they act, so
+ * for them only a racing munmap() gets there.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int luo_reply_with_fd(void __user *dst, const void *reply, size_t len, int fd,
+		      struct file *file)
+{
+	if (copy_to_user(dst, reply, len)) {
+		fput(file);
+		put_unused_fd(fd);
+		return -EFAULT;
+	}
+	fd_install(fd, file);
+	return 0;
+}
+
 /* The operation of a device ioctl, inside the serialize rwsem. */
 static int luo_dev_op(enum luo_ioctl_op op, const char *name,
 		      struct file **sfile)
@@ -168,22 +197,12 @@ static long luo_dev_ioctl(struct file *file, unsigned int cmd,
 	if (fd < 0)
 		return fd;
 	err = luo_dev_op(rule->op, a.name, &sfile);
-	if (err)
-		goto out_fd;
-	a.fd = fd;
-	/* Written a moment ago: only a racing munmap() can make this fail. */
-	if (put_user(a.fd, &uarg->fd)) {
-		/* Not installed: the caller never had it; fput() undoes. */
-		fput(sfile);
-		err = -EFAULT;
-		goto out_fd;
+	if (err) {
+		put_unused_fd(fd);
+		return err;
 	}
-	fd_install(fd, sfile);
-	return 0;
-
-out_fd:
-	put_unused_fd(fd);
-	return err;
+	a.fd = fd;
+	return luo_reply_with_fd(&uarg->fd, &a.fd, sizeof(a.fd), fd, sfile);
 }
 
 static const struct file_operations luo_dev_fops = {

@@ -120,12 +120,15 @@ int luo_dev_init(void);
 void luo_dev_exit(void);
 bool luo_devname_valid(const char *name);
 
-/* mem.c */
-int luo_mem_init(void);
-void luo_mem_exit(void);
 const struct luo_ioctl_rule *
 luo_ioctl_copy_in(enum luo_ioctl_target target, enum luo_dir dir,
 		  unsigned int cmd, void __user *uarg, void *buf, u32 *usize);
+int luo_reply_with_fd(void __user *dst, const void *reply, size_t len, int fd,
+		      struct file *file);
+
+/* mem.c */
+int luo_mem_init(void);
+void luo_mem_exit(void);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);

@@ -363,19 +363,12 @@ static long luo_mem_ioctl(struct file *file, unsigned int cmd,
 	if (fd < 0)
 		return fd;
 	err = luo_mem_create(a.length, &mfile);
-	if (err)
-		goto out_fd;
-	if (put_user(fd, &uarg->fd)) {
-		fput(mfile);
-		err = -EFAULT;
-		goto out_fd;
+	if (err) {
+		put_unused_fd(fd);
+		return err;
 	}
-	fd_install(fd, mfile);
-	return 0;
-
-out_fd:
-	put_unused_fd(fd);
-	return err;
+	a.fd = fd;
+	return luo_reply_with_fd(&uarg->fd, &a.fd, sizeof(a.fd), fd, mfile);
 }
 
 static const struct file_operations luo_mem_dev_fops = {

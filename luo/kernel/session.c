@@ -65,19 +65,6 @@ static int luo_session_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Install a new fd for @file only after the reply reached userspace. */
-static int luo_reply_with_fd(void __user *uarg, void *reply, size_t ksize,
-			     u32 usize, int fd, struct file *file)
-{
-	if (copy_to_user(uarg, reply, min_t(size_t, ksize, usize))) {
-		fput(file);
-		put_unused_fd(fd);
-		return -EFAULT;
-	}
-	fd_install(fd, file);
-	return 0;
-}
-
 /* The operation of @op on @s, its struct copied in at @arg. */
 static int luo_session_op(struct luo_session *s, enum luo_ioctl_op op,
 			  void *arg, struct file **newfile)
@@ -149,7 +136,8 @@ static long luo_session_ioctl(struct file *file, unsigned int cmd,
 	if (err)
 		return err;
 	if (newfile)
-		return luo_reply_with_fd(uarg, &buf, rule->size, usize,
+		return luo_reply_with_fd(uarg, &buf,
+					 min_t(size_t, rule->size, usize),
 					 buf.retrieve.fd, newfile);
 	if (rule->reply &&
 	    copy_to_user(uarg, &buf, min_t(size_t, rule->size, usize)))
