@@ -9,6 +9,7 @@
  *   luoctl cancel NAME...          stop holding (unpreserve) a session
  *   luoctl retrieve ... -- CMD     hand restored files to CMD
  *   luoctl finish NAME...          finish incoming sessions
+ *   luoctl memfile ... -- CMD      a memory file handed to CMD
  *   luoctl kexec ...               check, load the next kernel, jump
  *
  * Everything goes through libluo and the module's two read-only files,
@@ -35,7 +36,7 @@
  * The files, by verb: main.c (global options, usage, dispatch),
  * status.c, list.c (and the listing and holder look-ups the others
  * use), preserve.c (preserve, cancel, the holder), retrieve.c (retrieve,
- * finish), kexec.c; output.c is what they share (the globals, messages,
+ * finish), memfile.c, kexec.c; output.c is what they share (the globals, messages,
  * small helpers), declared here.
  */
 #ifndef LUOCTL_H
@@ -159,6 +160,7 @@ int cmd_cancel(int argc, char **argv);
 int cmd_hold(int argc, char **argv);
 int cmd_retrieve(int argc, char **argv); /* retrieve.c */
 int cmd_finish(int argc, char **argv);
+int cmd_memfile(int argc, char **argv); /* memfile.c */
 int cmd_kexec(int argc, char **argv); /* kexec.c */
 
 #endif /* LUOCTL_H */

@@ -28,6 +28,8 @@ static int usage(FILE *f, int code)
 		"  retrieve --session NAME --token T [--fd N] [--finish] -- CMD [ARG...]\n"
 		"                              run CMD with the restored files\n"
 		"  finish NAME...              finish incoming sessions nobody retrieved\n"
+		"  memfile --length SIZE -- CMD [ARG...]\n"
+		"                              run CMD with a new memory file (zero-copy RAM)\n"
 		"  kexec [--kernel K] [--initrd I] [--append ARGS] [--command-line LINE]\n"
 		"        [--load-only] [--dry-run] [--force]\n"
 		"                              check luo is ready, load the next kernel, jump\n"
@@ -47,7 +49,7 @@ static const struct {
 	{ "status", cmd_status },     { "list", cmd_list },
 	{ "preserve", cmd_preserve }, { "cancel", cmd_cancel },
 	{ "retrieve", cmd_retrieve }, { "finish", cmd_finish },
-	{ "kexec", cmd_kexec },
+	{ "memfile", cmd_memfile }, { "kexec", cmd_kexec },
 };
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "luoctl.h"
@@ -29,6 +30,14 @@ static const char *retrieve_session_hint(int err)
 }
 
 #define MAX_TOKENS 64
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 /*
  * The incoming session @name must be pending and hold every token.  A
@@ -92,6 +101,7 @@ int cmd_retrieve(int argc, char **argv)
 	int fds[MAX_TOKENS], ntok = 0, first = 3, c, dev, session, i, err;
 	char env[32 * MAX_TOKENS], num[32];
 	const char *name = NULL;
+	uint64_t t0;
 	bool finish = false;
 
 	while ((c = getopt_long(argc, argv, "+s:t:f:h", opts, NULL)) != -1) {
@@ -125,7 +135,8 @@ int cmd_retrieve(int argc, char **argv)
 			       "$LUO_SESSION_FD, so CMD may retrieve more and finish it; it is\n"
 			       "finished at the latest when CMD exits.  --finish finishes it before\n"
 			       "CMD starts: the files become ordinary memfds and tokens not\n"
-			       "retrieved are released.\n");
+			       "retrieved are released.  $LUO_RETRIEVE_US is how long the\n"
+			       "retrieval (and --finish) took, in microseconds.\n");
 			return EXIT_OK;
 		default:
 			return bad_option("retrieve", argv);
@@ -152,6 +163,7 @@ int cmd_retrieve(int argc, char **argv)
 	dev = open_device();
 	if (dev < 0)
 		return EXIT_FAIL;
+	t0 = now_us();
 	session = luo_retrieve_session(dev, name);
 	close(dev);
 	if (session < 0)
@@ -195,6 +207,8 @@ int cmd_retrieve(int argc, char **argv)
 		snprintf(num, sizeof(num), "%d", s);
 		setenv("LUO_SESSION_FD", num, 1);
 	}
+	snprintf(num, sizeof(num), "%" PRIu64, now_us() - t0);
+	setenv("LUO_RETRIEVE_US", num, 1);
 	env[0] = '\0';
 	for (i = 0; i < ntok; i++) {
 		if (dup2(fds[i], first + i) < 0)
