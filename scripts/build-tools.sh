@@ -6,8 +6,10 @@
 #
 # Output in build/tools/: libluo.a, libluo.so.1 (+ libluo.so link),
 # libluo.pc (prefix from $PREFIX, default /usr/local), luoctl (libluo
-# linked in), and luoctl.static and the demo VMM luo-vmm for the test VMs
-# (which have no libc).
+# linked in), luoctl.static and the demo VMM luo-vmm for the test VMs
+# (which have no libc), and luo-guest.elf, the freestanding guest whose
+# live update tools/luo-qemu runs (32-bit x86, Multiboot: QEMU's -kernel
+# boots it).
 # The header is also compiled as C++ to prove it is usable from there.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -37,3 +39,10 @@ gcc "${cflags[@]}" -static -o "$out/luoctl.static" "${luoctl[@]}"
 # The demo VMM runs in the test VMs: static, like luoctl.static.
 gcc "${cflags[@]}" -static -o "$out/luo-vmm" "$top/tools/luo-vmm.c" \
 	"$out/libluo.a" -lpthread
+# The guest: no libc, no libgcc, its own start and layout.
+guest=$top/tools/luo-guest
+gcc -m32 -march=i686 -ffreestanding -fno-pic -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -O2 -Wall -Wextra -Werror -nostdlib \
+	-static -no-pie -Wl,-T,"$guest/guest.ld" -Wl,--build-id=none \
+	-Wl,--no-warn-rwx-segments -o "$out/luo-guest.elf" \
+	"$guest/start.S" "$guest/guest.c"

@@ -6,7 +6,8 @@
 #
 #   luo-dkms     (all) the module's sources for DKMS, dkms.conf, the udev
 #                rule, example modprobe.d and modules-load.d files
-#   luoctl       luoctl and luoctl(8)
+#   luoctl       luoctl and luoctl(8); luo-qemu, luo-qemu(8) and the test
+#                guest luo-guest.elf
 #   libluo1      libluo.so.1
 #   libluo-dev   luo.h, libluo.a, libluo.so, libluo.pc
 #

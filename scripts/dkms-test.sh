@@ -262,11 +262,13 @@ else
 	d=$tmp/tools
 	run "make install-tools DESTDIR=..." \
 		make -C "$LUO_TOP" -s install-tools DESTDIR="$d"
-	same_files "install-tools: exactly libluo, luo.h, .pc, luoctl(8)" \
+	same_files "install-tools: exactly libluo, luo.h, .pc, luoctl(8), luo-qemu(8), luo-guest" \
 		"$d" usr/local/lib/libluo.a usr/local/lib/libluo.so.1 \
 		usr/local/lib/libluo.so usr/local/lib/pkgconfig/libluo.pc \
 		usr/local/include/luo.h usr/local/sbin/luoctl \
-		usr/local/share/man/man8/luoctl.8
+		usr/local/share/man/man8/luoctl.8 usr/local/sbin/luo-qemu \
+		usr/local/share/man/man8/luo-qemu.8 \
+		usr/local/lib/luo/luo-guest.elf
 	pc=$d/usr/local/lib/pkgconfig/libluo.pc
 	if [ "$(readlink "$d/usr/local/lib/libluo.so")" = libluo.so.1 ] &&
 		grep -qx 'prefix=/usr/local' "$pc"; then

@@ -96,9 +96,18 @@ install_tools() {
 	install -D -m 755 "$out/luoctl" "$destdir$prefix/sbin/luoctl"
 	install -D -m 644 "$LUO_TOP/tools/luoctl/luoctl.8" \
 		"$destdir$prefix/share/man/man8/luoctl.8"
+	# A QEMU guest's live update, and a guest to try it with.
+	install -D -m 755 "$LUO_TOP/tools/luo-qemu" \
+		"$destdir$prefix/sbin/luo-qemu"
+	install -D -m 644 "$LUO_TOP/tools/luo-qemu.8" \
+		"$destdir$prefix/share/man/man8/luo-qemu.8"
+	install -D -m 644 "$out/luo-guest.elf" \
+		"$destdir$prefix/lib/luo/luo-guest.elf"
 	for f in "$libdir/libluo.a" "$libdir/libluo.so.1" "$libdir/libluo.so" \
 		"$prefix/include/luo.h" "$libdir/pkgconfig/libluo.pc" \
-		"$prefix/sbin/luoctl" "$prefix/share/man/man8/luoctl.8"; do
+		"$prefix/sbin/luoctl" "$prefix/share/man/man8/luoctl.8" \
+		"$prefix/sbin/luo-qemu" "$prefix/share/man/man8/luo-qemu.8" \
+		"$prefix/lib/luo/luo-guest.elf"; do
 		say "$destdir$f"
 	done
 	if [ -z "$destdir" ] && [ "$(id -u)" -eq 0 ]; then

@@ -67,7 +67,7 @@ rm -f "$abi"
 # Shell: every script parses (busybox sh runs the guest ones; bash -n is
 # the closest check the host has).
 for f in $(git ls-files 'scripts/*.sh' qemu/run qemu/run-debian qemu/init \
-	.ci/run 'tests/vm/*.sh' 'tests/debian/*.sh'); do
+	.ci/run 'tests/vm/*.sh' 'tests/debian/*.sh' tools/luo-qemu); do
 	bash -n "$f" 2>&1 || note "$f: does not parse"
 done
 
