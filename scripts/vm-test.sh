@@ -66,6 +66,27 @@ done < <(grep -E '^fuzz: (seed|ioctls run|luo edges|luo lines|findings)' \
 # --- soak: 8 threads for a minute (`make soak` for longer) --------------------
 run_soak "$fixtures" "${SOAK_SECONDS:-60}" "${SOAK_THREADS:-8}"
 
+# --- the toy VMM (tools/luo-vmm.c, on libluo): a vCPU thread writing its
+# memory, a memory file and a memfd of 16 MiB each, across a kexec; the
+# new VMMs check every byte.  (It was `make demo` before the demo ran QEMU.)
+"$LUO_TOP/scripts/build-tools.sh" > "$VM_OUT/luo-vmm-build.log" 2>&1
+out=$VM_OUT/luo-vmm.out
+if "$LUO_TOP/qemu/run" --quiet --no-kmemleak --kexec 1 \
+	--add "$LUO_TOP/build/tools/luo-vmm" --out "$out" -- sh -c '
+	export LUO_VMM_MIB=16
+	exec >> "$LUO_OUT" 2>&1
+	if [ "$LUO_STAGE" = 1 ]; then
+		./luo-vmm start && ./luo-vmm --memfd start
+	else
+		./luo-vmm resume && ./luo-vmm --memfd resume
+	fi' > "$VM_OUT/luo-vmm.log" 2>&1 &&
+	[ "$(grep -c 'checked all 16773120 bytes of guest memory: identical' \
+		"$out")" = 2 ]; then
+	pass "luo-vmm: a memory file and a memfd of 16 MiB, written by a vCPU thread, identical after a kexec"
+else
+	fail "luo-vmm: the toy VMM across a kexec" "see $out and luo-vmm.log"
+fi
+
 # --- qemu/run self-tests -----------------------------------------------------
 run=$LUO_TOP/qemu/run
 out=$VM_OUT/runner-kexec.out
