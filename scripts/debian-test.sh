@@ -71,9 +71,10 @@ for p in luo-dkms luoctl libluo1 libluo-dev; do
 	cp "$LUO_TOP"/build/deb/"${p}_${ver}"_*.deb "$payload/debs/"
 done
 cp "$LUO_TOP/tests/debian/guide-test.sh" "$payload/stage.sh"
-cp "$LUO_TOP/tests/debian/vmm.c" "$LUO_TOP/docs/user-guide.md" "$payload/"
+cp "$LUO_TOP/tests/debian/lib.sh" "$LUO_TOP/tests/debian/vmm.c" \
+	"$LUO_TOP/docs/user-guide.md" "$payload/"
 base=${LUO_HANDOVER_BASE:-0x38000000}
-size=${LUO_HANDOVER_SIZE:-64M}
+size=${LUO_HANDOVER_SIZE:-256M}
 # The range in bytes, for the guide's handover_size=.
 bytes=$(numfmt --from=iec "$size")
 printf 'BASE=%s\nSIZE=%s\n' "$base" "$bytes" > "$payload/params"
@@ -95,7 +96,7 @@ cat "$log/run.log"
 
 # The guest's own tests, per group.
 declare -A gp gf
-for g in guide refuse late empty; do gp[$g]=0 gf[$g]=0; done
+for g in guide refuse late empty qemu; do gp[$g]=0 gf[$g]=0; done
 while read -r line; do
 	case "$line" in
 	"# boot "*) echo "$line"; continue ;;
@@ -128,6 +129,7 @@ suite_count "debian-guide (systemd)" "${gp[guide]}" "${gf[guide]}"
 suite_count "debian-kexec refusals" "${gp[refuse]}" "${gf[refuse]}"
 suite_count "debian-late modprobe" "${gp[late]}" "${gf[late]}"
 suite_count "debian-empty kexec" "${gp[empty]}" "${gf[empty]}"
+suite_count "debian-QEMU guests" "${gp[qemu]}" "${gf[qemu]}"
 
 boots=$(grep -c '^boot [0-9]*$' "$log/ctl.log" || true)
 echo "debian: rootfs ${t_rootfs} s, VM ${t_vm} s for $boots boot(s)"

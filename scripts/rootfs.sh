@@ -37,12 +37,14 @@ suite=bookworm
 # DKMS signs the modules it builds with its own key.  g++: luo's core is
 # C++ (luo-dkms depends on it; the VM has no network to fetch it).
 # pkgconf: a VMM build against libluo-dev.  sudo, jq: the user's guide
-# uses them.  linux-image-amd64 is Debian 12's 6.1 kernel, installed
+# uses them.  qemu-system-x86, socat: the VMM of a real host, and what
+# tools/luo-qemu talks to its QMP socket with (the live update of a real
+# guest, scripts/qemu-update.sh).  linux-image-amd64 is Debian 12's 6.1 kernel, installed
 # without its headers: a kernel DKMS cannot build luo for, the next
 # kernel `luoctl kexec` must refuse.
 packages="systemd systemd-sysv udev kmod kexec-tools dkms gcc g++ make
 libc6-dev openssl initramfs-tools e2fsprogs procps util-linux pkgconf sudo
-jq"
+jq qemu-system-x86 socat"
 # Installed in the chroot, from -security and -updates too.
 kernel_packages="linux-image-amd64"
 

@@ -18,10 +18,12 @@
 #      modules-load.d, udev; build a VMM against libluo-dev; the VMM runs
 #      as a service holding a memfd; luoctl preserve; the failure modes
 #      luoctl kexec refuses (no luo for the next kernel, no range on the
-#      next command line); then the guide's `luoctl kexec`, which is
-#      `systemctl kexec` here
+#      next command line); two QEMU guests (luo-guest.elf, guide 3.1),
+#      one on a memory file and one on a memfd, saved with luo-qemu; then
+#      the guide's `luoctl kexec`, which is `systemctl kexec` here
 #   2  systemd up, luo loaded by modules-load.d and restored, luoctl
-#      retrieve checks every byte; then a second session, and luo left
+#      retrieve checks every byte; the QEMU guests resumed, counting on
+#      from where they stopped; then a second session, and luo left
 #      out of modules-load.d for the next boot; luoctl kexec --load-only
 #      and plain systemctl kexec
 #   3  luo loaded late, by hand: restores (within handover_max_age);
@@ -30,112 +32,10 @@
 #   4  systemd up again, luo loaded, nothing came over
 #
 # Output: TAP lines "ok - GROUP: what" on $LUO_OUT, GROUP one of guide,
-# refuse, late, empty (a row each in the kernel x suite matrix); the
+# refuse, late, empty, qemu (a row each in the kernel x suite matrix); the
 # stage fails if any line of it is "not ok".
 set -uo pipefail
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-P=${LUO_PAYLOAD:-/payload}
-. "$P/params"			# BASE SIZE: the range qemu/run-debian reserved
-out=${LUO_OUT:-/dev/null}
-work=/root/luo-test
-mkdir -p "$work"
-failed=0
-
-say() { echo "$*"; echo "$*" > "$out"; }
-ok() { say "ok - $1"; }
-nok() { say "not ok - $1"; failed=1; }
-check() { # check GROUP: TEXT -- CMD...
-	local what="$1 $2"
-	shift 3
-	if "$@" > "$work/last" 2>&1; then
-		ok "$what"
-	else
-		nok "$what (exit $?): $(tail -n 5 "$work/last" | tr '\n' ' ')"
-	fi
-}
-# expect EXIT WHAT -- CMD...: CMD exits with EXIT; its output in $last
-expect() {
-	local want=$1 what=$2 rc
-	shift 3
-	"$@" > "$work/last" 2>&1
-	rc=$?
-	last=$(cat "$work/last")
-	sed 's/^/    /' "$work/last"
-	if [ "$rc" = "$want" ]; then
-		ok "$what"
-	else
-		nok "$what: exit $rc, want $want: $(tail -n 3 "$work/last" |
-			tr '\n' ' ')"
-	fi
-}
-has() { # has REGEX WHAT: in the last expect's output
-	if grep -Eq -- "$1" <<< "$last"; then ok "$2"; else nok "$2: no /$1/"; fi
-}
-
-# The guide's block NAME, with the substitutions above.
-guide() {
-	awk -v name="$1" '
-		$0 == "<!-- guide-test: " name " -->" { want = 1; next }
-		want == 1 && /^```sh$/ { want = 2; next }
-		want == 2 && /^```$/ { exit }
-		want == 2 { print }
-	' "$P/user-guide.md" | sed \
-		-e "s/0x100000000/$BASE/g" \
-		-e "s/8589934592/$(($SIZE))/g" \
-		-e "s|/proc/1234/fd/17|/proc/${VMM_PID:-1234}/fd/${VMM_FD:-17}|g" \
-		-e "s|^\tqemu-system-x86_64 .*|\t$work/vmm check ${VMM_CHECK:-}|"
-}
-# run_guide GROUP NAME: run the block as a script, fail on any error.
-run_guide() {
-	local text
-	text=$(guide "$2")
-	if [ -z "$text" ]; then
-		nok "$1: the user's guide has no block '$2'"
-		return 1
-	fi
-	echo "--- guide block '$2':"
-	sed 's/^/    $ /' <<< "$text"
-	(cd "$work" && bash -e -o pipefail -c "$text") > "$work/last" 2>&1
-	local rc=$?
-	last=$(cat "$work/last")
-	sed 's/^/    /' "$work/last"
-	if [ "$rc" = 0 ]; then
-		ok "$1: the guide's '$2' commands"
-	else
-		nok "$1: the guide's '$2' commands: exit $rc: $(tail -n 3 \
-			"$work/last" | tr '\n' ' ')"
-	fi
-	return "$rc"
-}
-
-# The VMM: a transient service holding a memfd of MIB MiB (vmm.c).
-start_vmm() { # start_vmm NAME MIB SEED
-	rm -f "/run/vmm-$1.pid"
-	systemd-run --quiet --unit="vmm-$1" "$work/vmm" serve "$2" "$3" \
-		"/run/vmm-$1.pid"
-	for _ in $(seq 100); do
-		[ -s "/run/vmm-$1.pid" ] && break
-		sleep 0.1
-	done
-	read -r VMM_PID VMM_FD < "/run/vmm-$1.pid" || return 1
-	echo "vmm-$1.service: pid $VMM_PID, memfd at fd $VMM_FD"
-}
-
-systemd_up() { # what every stage checks first
-	local state
-	check guide: "systemd is PID 1" -- grep -qx systemd /proc/1/comm
-	state=$(systemctl is-system-running --wait 2>&1)
-	if [ "$state" = running ]; then
-		ok "guide: boot $LUO_STAGE: systemd reached 'running'"
-		say "# boot $LUO_STAGE: $(systemd-analyze time 2>&1 | head -n 1)"
-	else
-		nok "guide: boot $LUO_STAGE: systemd is '$state': $(systemctl \
-			--failed --no-legend --plain | tr '\n' ' ')"
-	fi
-}
-
-# Was luo's image restored (and when), per dmesg?
-restored() { dmesg | grep -E 'restored generation [0-9]+' | tail -n 1; }
+. "${LUO_PAYLOAD:-/payload}/lib.sh"
 
 rel=$(uname -r)
 case "$LUO_STAGE" in
@@ -168,6 +68,12 @@ case "$LUO_STAGE" in
 			sh -c '[ "$(stat -c "%U:%G %a" /dev/liveupdate_mem)" = \
 				"root:kvm 660" ]'
 	fi
+	# Two QEMU guests (guide 3.1), saved right before the jump.
+	run_guide qemu qemu-start
+	has "vm2: running, pid [0-9]+, 64M of RAM in a memfile" \
+		"qemu: vm2 runs on a memory file"
+	has "vm3: running, pid [0-9]+, 64M of RAM in a memfd" \
+		"qemu: vm3 runs on a memfd"
 	# A VMM built against libluo-dev, with the guide's command line.
 	cp "$P/vmm.c" "$work/"
 	run_guide guide vmm-build
@@ -232,6 +138,21 @@ case "$LUO_STAGE" in
 	expect 0 "guide: luoctl kexec --dry-run goes through systemctl kexec" -- \
 		luoctl kexec --dry-run
 	has "^systemctl kexec$" "guide: ... says so"
+	for vm in vm2 vm3; do
+		check qemu: "$vm's guest filled its RAM and counts" -- \
+			wait_lines "$vm" 'count=' 2
+	done
+	run_guide qemu qemu-save
+	has "vm3: saved \(device state [0-9]+ bytes" "qemu: vm3 saved"
+	for vm in vm2 vm3; do
+		wc -l < "$(glog "$vm")" > "/var/lib/luo-test/$vm.lines"
+		check qemu: "$vm: QEMU has quit" -- \
+			sh -c "! kill -0 \$(cat /run/luo-qemu/$vm/pid 2> /dev/null)"
+	done
+	expect 0 "qemu: luoctl list" -- luoctl list
+	has "^out +vm2 +open +2 " "qemu: vm2 holds RAM and device state"
+	has "token 1 +luomem-v1 +64\.0 MiB" "qemu: ... its RAM a 64 MiB memory file"
+	has "^out +vm3 +open +2 " "qemu: vm3 too, in a memfd"
 	# The VMM keeps running: systemd stops it during the shutdown.
 	guide jump > /run/luo-test/next
 	[ -s /run/luo-test/next ] || nok "guide: no 'jump' block in the guide"
@@ -252,8 +173,8 @@ case "$LUO_STAGE" in
 	check guide: "luo was loaded at boot (modules-load.d)" -- \
 		sh -c "grep -q '^luo ' /proc/modules &&
 			systemctl is-active systemd-modules-load.service"
-	check guide: "luo restored generation 1: vm1 and its memfd" -- \
-		sh -c "dmesg | grep -q 'restored generation 1 .*: 1 session(s), 1 file(s)'"
+	check guide: "luo restored generation 1: vm1, vm2 and vm3, 5 files" -- \
+		sh -c "dmesg | grep -q 'restored generation 1 .*: 3 session(s), 5 file(s)'"
 	restored
 	if journalctl --list-boots --no-pager 2> /dev/null | grep -q '^ *-1 '; then
 		# systemd-shutdown logs this when it spares a root-fs process.
@@ -266,6 +187,22 @@ case "$LUO_STAGE" in
 	VMM_CHECK="32 7" run_guide guide retrieve
 	has "all 33554432 bytes match" \
 		"guide: the new VMM got every byte of vm1's memory"
+	# The QEMU guests, on the same memory (guide 3.1).
+	run_guide qemu qemu-resume
+	has "vm2 \(64M in a memfile\): paused" "qemu: vm2 resumed"
+	has "vm3 \(64M in a memfd\): paused" "qemu: vm3 resumed"
+	grep -A7 ': paused' <<< "$last" | grep -v '^--$' |
+		while read -r l; do say "# $l"; done
+	for vm in vm2 vm3; do
+		from=$(cat "/var/lib/luo-test/$vm.lines")
+		check qemu: "$vm: the guest counts on after the update" -- \
+			wait_lines "$vm" 'count=' 2 "$from"
+		check qemu: "$vm: ... and a whole sweep of its RAM checks" -- \
+			wait_lines "$vm" 'sweep [0-9]+ ok' 1 "$from"
+		check qemu: "$vm: one boot, no BAD page, the count never went back" -- \
+			guest_ok "$vm"
+		expect 0 "qemu: luo-qemu quit $vm" -- luo-qemu quit "$vm"
+	done
 	expect 0 "guide: status after the retrieve" -- luoctl status
 	has "^incoming: +0 session" "guide: nothing left incoming"
 
