@@ -49,7 +49,7 @@ static const struct {
 	{ "status", cmd_status },     { "list", cmd_list },
 	{ "preserve", cmd_preserve }, { "cancel", cmd_cancel },
 	{ "retrieve", cmd_retrieve }, { "finish", cmd_finish },
-	{ "memfile", cmd_memfile }, { "kexec", cmd_kexec },
+	{ "memfile", cmd_memfile },   { "kexec", cmd_kexec },
 };
 
 int main(int argc, char **argv)
