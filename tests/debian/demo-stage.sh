@@ -27,7 +27,7 @@ run() {
 	shift
 	"$@" > "$work/run.out" 2>&1
 	rc=$?
-	while read -r l; do show "$p $l"; done < "$work/run.out"
+	while IFS= read -r l; do show "$p $l"; done < "$work/run.out"
 	return "$rc"
 }
 nok() { show "FAILED: $1"; failed=1; }
@@ -80,7 +80,7 @@ case "$LUO_STAGE" in
 			wait_lines "$vm" 'sweep [0-9]+ ok' 1 "$from" > /dev/null &&
 			guest_ok "$vm" > /dev/null; then
 			show "[kernel 2] $vm's guest, first words after the update: $(first_count "$vm" "$from")"
-			show "[kernel 2] $vm's guest checked all its RAM since: $(tail -n "+$((from + 1))" "$(glog "$vm")" | grep 'sweep' | head -n 1)"
+			show "[kernel 2] $vm's guest checked all its RAM since: $(tail -n "+$((from + 1))" "$(glog "$vm")" | grep -E 'sweep [0-9]+ ok' | head -n 1)"
 		else
 			nok "$vm's guest: $(tail -n 2 "$(glog "$vm")" | tr '\n' ' ')"
 		fi
