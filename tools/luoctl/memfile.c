@@ -70,7 +70,7 @@ int cmd_memfile(int argc, char **argv)
 		{}
 	};
 	uint64_t length = 0, n;
-	int first = 3, c, fd;
+	int first = 3, c, fd, err;
 	char num[32];
 
 	while ((c = getopt_long(argc, argv, "+l:f:h", opts, NULL)) != -1) {
@@ -125,6 +125,7 @@ int cmd_memfile(int argc, char **argv)
 	snprintf(num, sizeof(num), "%d", first);
 	setenv("LUO_FD", num, 1);
 	execvp(argv[optind], argv + optind);
-	fail_errno(errno, NULL, "cannot run %s", argv[optind]);
-	return errno == ENOENT ? 127 : 126;
+	err = errno;
+	fail_errno(err, NULL, "cannot run %s", argv[optind]);
+	return err == ENOENT ? 127 : 126;
 }
