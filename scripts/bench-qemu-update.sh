@@ -55,8 +55,10 @@ LUO_HANDOVER_BASE=$base LUO_HANDOVER_SIZE=$size \
 grep -E '^(not )?ok' "$out/guest.tap" | grep -v '^ok' || true
 echo
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
-printf '| guest RAM | pause (s) | QEMU save | preserve+exit | luo freeze | kexec+boot (s) | luo restore | retrieve | QEMU start+load |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
+{
+	printf '| guest RAM | pause (s) | QEMU save | preserve+exit | luo freeze | kexec+boot (s) | luo restore | retrieve | QEMU start+load |\n'
+	printf '|---|---|---|---|---|---|---|---|---|\n'
+} | tee "$out/table.md"
 sed -n 's/^pause //p' "$out/guest.tap" | tr -d '\r' |
 	while read -r j; do
 		g() { jq -r ".$1" <<< "$j"; }
@@ -68,5 +70,5 @@ sed -n 's/^pause //p' "$out/guest.tap" | tr -d '\r' |
 			"$(awk -v u="$(g kexec_boot_us)" 'BEGIN { print u / 1e6 }')" \
 			"$(ms "$(g restore_us)")" "$(ms "$(g retrieve_us)")" \
 			"$(ms "$(g load_us)")"
-	done | tee "$out/table.md"
+	done | tee -a "$out/table.md"
 exit "${rc:-0}"
