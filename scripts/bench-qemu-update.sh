@@ -31,15 +31,8 @@ done
 "$LUO_TOP/scripts/rootfs.sh" > /dev/null
 "$LUO_TOP/scripts/deb.sh" > /dev/null
 
-payload=$(mktemp -d "${TMPDIR:-/tmp}/luo-bench.XXXXXX")
+payload=$(debian_payload "$LUO_TOP/tests/debian/bench-stage.sh") || exit 1
 trap 'rm -rf "$payload"' EXIT
-mkdir "$payload/debs"
-ver=$(luo_version)
-for p in luo-dkms luoctl libluo1 libluo-dev; do
-	cp "$LUO_TOP"/build/deb/"${p}_${ver}"_*.deb "$payload/debs/"
-done
-cp "$LUO_TOP/tests/debian/bench-stage.sh" "$payload/stage.sh"
-cp "$LUO_TOP/tests/debian/lib.sh" "$LUO_TOP/docs/user-guide.md" "$payload/"
 base=0x40000000
 size=1088M
 printf 'BASE=%s\nSIZE=%s\nBENCH="%s"\n' "$base" \

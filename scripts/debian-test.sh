@@ -63,16 +63,13 @@ if ! "$LUO_TOP/scripts/deb.sh" > "$log/deb.log" 2>&1; then
 	exit 1
 fi
 
-payload=$(mktemp -d "${TMPDIR:-/tmp}/luo-debian.XXXXXX")
+if ! payload=$(debian_payload "$LUO_TOP/tests/debian/guide-test.sh" \
+	"$LUO_TOP/tests/debian/vmm.c"); then
+	fail "debian: payload" "the .debs of make deb missing?"
+	record debian "$PASSED" "$FAILED"
+	exit 1
+fi
 trap 'rm -rf "$payload"' EXIT
-mkdir "$payload/debs"
-ver=$(luo_version)
-for p in luo-dkms luoctl libluo1 libluo-dev; do
-	cp "$LUO_TOP"/build/deb/"${p}_${ver}"_*.deb "$payload/debs/"
-done
-cp "$LUO_TOP/tests/debian/guide-test.sh" "$payload/stage.sh"
-cp "$LUO_TOP/tests/debian/lib.sh" "$LUO_TOP/tests/debian/vmm.c" \
-	"$LUO_TOP/docs/user-guide.md" "$payload/"
 base=${LUO_HANDOVER_BASE:-0x38000000}
 size=${LUO_HANDOVER_SIZE:-256M}
 # The range in bytes, for the guide's handover_size=.

@@ -24,6 +24,34 @@ luo_version() {
 	echo "$v"
 }
 
+# debian_payload STAGE [FILE...] - a new directory for qemu/run-debian
+# --payload: luo's .debs (built by deb.sh), STAGE as stage.sh, the stage
+# helpers (tests/debian/lib.sh), the user's guide and each FILE.  Prints
+# its path; the caller removes it (and writes its params file).
+debian_payload() {
+	local stage=$1 dir p ver
+	shift
+	ver=$(luo_version) || return 1
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/luo-payload.XXXXXX") || return 1
+	if ! mkdir "$dir/debs"; then
+		rm -rf "$dir"
+		return 1
+	fi
+	for p in luo-dkms luoctl libluo1 libluo-dev; do
+		if ! cp "$LUO_TOP"/build/deb/"${p}_${ver}"_*.deb "$dir/debs/"; then
+			rm -rf "$dir"
+			return 1
+		fi
+	done
+	if ! cp "$stage" "$dir/stage.sh" ||
+		! cp "$LUO_TOP/tests/debian/lib.sh" \
+			"$LUO_TOP/docs/user-guide.md" "$@" "$dir/"; then
+		rm -rf "$dir"
+		return 1
+	fi
+	echo "$dir"
+}
+
 # Where the test kernels of the installed linux-source-6.12 are built:
 # the source, and one build per config key below it (test-kernel.sh).
 luo_test_kernel_dir() {
