@@ -37,11 +37,16 @@
  *	The inodes of every preserved file, and of every retrieved one
  *	until its session is finished: a leaf, taken inside the session
  *	mutex.
+ *   luo_mem.held_lock (mem.c)
+ *	The closed memory files whose pages are still referenced: taken
+ *	alone by a memory file's eviction, the work that gives their
+ *	chunks back (the pool mutex inside it) and the status file.
  *   pool mutex (core, class "luo_pool")
  *	The handover range's capacity: the image bytes reserved and the
  *	memory files' chunks (include/luo/pool.h).  A leaf, taken inside
- *	the session mutex by CREATE_SESSION and PRESERVE_FD, and alone by
- *	LIVEUPDATE_MEM_CREATE and a memory file's last close.
+ *	the session mutex by CREATE_SESSION and PRESERVE_FD, inside
+ *	luo_mem.held_lock by that work, and alone by LIVEUPDATE_MEM_CREATE
+ *	and a memory file's last close.
  *   luo_dev.open_lock (dev.c)
  *	Exclusive open of the device node: a leaf, never held while calling
  *	into anything else.
@@ -129,6 +134,7 @@ int luo_reply_with_fd(void __user *dst, const void *reply, size_t len, int fd,
 /* mem.c */
 int luo_mem_init(void);
 void luo_mem_exit(void);
+unsigned long luo_mem_held_files(void);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);

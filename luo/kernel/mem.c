@@ -26,7 +26,13 @@
  *   read and write copy through the direct map.
  * - The last reference to the file evicts its inode, which gives the
  *   chunks back (luo_memfile_free()).  While the file is preserved luo
- *   holds a reference, so that cannot happen before the kexec.
+ *   holds a reference, so that cannot happen before the kexec.  But a
+ *   page can outlive its file: get_user_pages() took a reference through
+ *   a mapping (a vmsplice into a pipe, an O_DIRECT in flight, a device's
+ *   pin), and the mapping went.  Such a file's chunks are held back, and
+ *   looked at again every second, until no page of them is referenced:
+ *   they never reach another file while someone can still read or write
+ *   them.  luo stays loaded meanwhile (the pages' struct pages are its).
  * - The handler writes the record at the freeze and, in the next kernel,
  *   claims the chunks at load and builds a file over them at RETRIEVE_FD:
  *   nothing is copied or zeroed.
@@ -49,6 +55,7 @@
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 #include <uapi/linux/liveupdate_mem.h>
 
 #include <luo/core.h>
@@ -73,9 +80,15 @@ MODULE_PARM_DESC(
  * @mnt: the pseudo filesystem of memory files' inodes.
  * @misc: /dev/<mem_device>.
  * @up: all of the above exists.
+ * @held_lock: protects @held and @nheld; taken before the pool's lock
+ *	(luo_memfile_free()), never inside any other luo lock.
+ * @held: closed memory files a page of which is still referenced, their
+ *	chunks held back from the pool (struct luo_mem_inode.held).
+ * @nheld: how many; while not 0 luo holds a module reference.
+ * @reap: looks at @held again every second while it is not empty.
  *
  * Set up at load and torn down at unload; a memory file holds a module
- * reference, so none exists at unload.
+ * reference, and so does a non-empty @held, so none exists at unload.
  */
 struct luo_mem {
 	struct dev_pagemap pgmap;
@@ -84,6 +97,22 @@ struct luo_mem {
 	struct vfsmount *mnt;
 	struct miscdevice misc;
 	bool up;
+	struct mutex held_lock;
+	struct list_head held;
+	unsigned long nheld;
+	struct delayed_work reap;
+};
+
+/**
+ * struct luo_mem_inode - what a memory file's inode points to.
+ * @m: the core's memory file: its chunks.
+ * @held: on luo_mem.held once the file is gone and a page is not.
+ *
+ * Allocated with the file, so that its eviction allocates nothing.
+ */
+struct luo_mem_inode {
+	struct luo_memfile *m;
+	struct list_head held;
 };
 
 static struct luo_mem luo_mem;
@@ -98,7 +127,9 @@ static void *luo_mem_virt(u64 range_off)
 
 static struct luo_memfile *luo_memfile_of(struct file *file)
 {
-	return file_inode(file)->i_private;
+	struct luo_mem_inode *mi = file_inode(file)->i_private;
+
+	return mi->m;
 }
 
 static vm_fault_t luo_mem_fault(struct vm_fault *vmf)
@@ -240,11 +271,94 @@ static const struct inode_operations luo_mem_iops = {
 	.setattr = luo_mem_setattr,
 };
 
+/*
+ * Is a page of @m referenced by anything but its struct page's own count
+ * (1 for a ZONE_DEVICE page of MEMORY_DEVICE_GENERIC)?  No mapping of the
+ * file is left, so what holds one got it through get_user_pages().
+ */
+static bool luo_mem_referenced(struct luo_memfile *m)
+{
+	u64 pos, n, i, size = luo_memfile_length(m);
+
+	for (pos = 0; pos < size; pos += n) {
+		u64 off;
+
+		n = luo_memfile_locate(m, pos, &off);
+		for (i = 0; i < n; i += PAGE_SIZE) {
+			phys_addr_t pa = luo_handover.base + off + i;
+
+			if (page_ref_count(pfn_to_page(PHYS_PFN(pa))) != 1)
+				return true;
+			if (IS_ALIGNED(i + PAGE_SIZE, SZ_2M))
+				cond_resched();
+		}
+	}
+	return false;
+}
+
+/* Give back the chunks of held files nothing references any more. */
+static void luo_mem_reap(struct work_struct *work)
+{
+	struct luo_mem_inode *mi, *next;
+	bool empty;
+
+	mutex_lock(&luo_mem.held_lock);
+	list_for_each_entry_safe(mi, next, &luo_mem.held, held) {
+		if (luo_mem_referenced(mi->m))
+			continue;
+		list_del(&mi->held);
+		luo_mem.nheld--;
+		luo_memfile_free(mi->m);
+		kfree(mi);
+	}
+	empty = !luo_mem.nheld;
+	if (!empty)
+		schedule_delayed_work(&luo_mem.reap, HZ);
+	mutex_unlock(&luo_mem.held_lock);
+	/* The last thing: luo_mem_exit() waits for this work to return. */
+	if (empty)
+		module_put(THIS_MODULE);
+}
+
 static void luo_mem_evict_inode(struct inode *inode)
 {
+	struct luo_mem_inode *mi = inode->i_private;
+
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
-	luo_memfile_free(inode->i_private);
+	if (!mi)
+		return; /* luo_mem_file_new() failed: its caller frees */
+	if (!luo_mem_referenced(mi->m)) {
+		luo_memfile_free(mi->m);
+		kfree(mi);
+		return;
+	}
+	mutex_lock(&luo_mem.held_lock);
+	list_add_tail(&mi->held, &luo_mem.held);
+	/* The file still holds luo: this reference keeps it for @held. */
+	if (!luo_mem.nheld++) {
+		__module_get(THIS_MODULE);
+		schedule_delayed_work(&luo_mem.reap, HZ);
+	}
+	mutex_unlock(&luo_mem.held_lock);
+}
+
+/**
+ * luo_mem_held_files() - closed memory files whose chunks wait for a page
+ * reference to go (the status file's pool_held_files).
+ *
+ * Return: how many.
+ */
+unsigned long luo_mem_held_files(void)
+{
+	unsigned long n;
+
+	if (!luo_mem.up)
+		return 0;
+	mutex_lock(&luo_mem.held_lock);
+	n = luo_mem.nheld;
+	mutex_unlock(&luo_mem.held_lock);
+	return n;
 }
 
 static const struct super_operations luo_mem_sops = {
@@ -274,12 +388,19 @@ static struct file_system_type luo_mem_fs = {
  */
 static int luo_mem_file_new(struct luo_memfile *m, struct file **out)
 {
+	struct luo_mem_inode *mi;
 	struct inode *inode;
 	struct file *file;
 
+	mi = kzalloc(sizeof(*mi), GFP_KERNEL_ACCOUNT);
+	if (!mi)
+		return -ENOMEM;
+	mi->m = m;
 	inode = alloc_anon_inode(luo_mem.mnt->mnt_sb);
-	if (IS_ERR(inode))
+	if (IS_ERR(inode)) {
+		kfree(mi);
 		return PTR_ERR(inode);
+	}
 	inode->i_mode |= S_IFREG;
 	inode->i_op = &luo_mem_iops;
 	inode->i_fop = &luo_mem_file_fops;
@@ -291,10 +412,11 @@ static int luo_mem_file_new(struct luo_memfile *m, struct file **out)
 	if (IS_ERR(file)) {
 		module_put(THIS_MODULE);
 		iput(inode);
+		kfree(mi);
 		return PTR_ERR(file);
 	}
 	/* From here the inode's eviction frees @m. */
-	inode->i_private = m;
+	inode->i_private = mi;
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	*out = file;
@@ -483,6 +605,9 @@ int luo_mem_init(void)
 		memunmap_pages(&luo_mem.pgmap);
 		return err;
 	}
+	mutex_init(&luo_mem.held_lock);
+	INIT_LIST_HEAD(&luo_mem.held);
+	INIT_DELAYED_WORK(&luo_mem.reap, luo_mem_reap);
 	luo_mem.up = true;
 	return 0;
 }
@@ -493,6 +618,9 @@ void luo_mem_exit(void)
 	if (!luo_mem.up)
 		return;
 	luo_mem.up = false;
+	/* @held is empty (it holds luo); its last run may still be ending. */
+	cancel_delayed_work_sync(&luo_mem.reap);
+	mutex_destroy(&luo_mem.held_lock);
 	misc_deregister(&luo_mem.misc);
 	kern_unmount(luo_mem.mnt);
 	memunmap_pages(&luo_mem.pgmap);
@@ -522,6 +650,11 @@ int luo_mem_init(void)
 	if (luo_handover.map)
 		pr_info("no /dev/%s: this kernel has no ZONE_DEVICE\n",
 			mem_device);
+	return 0;
+}
+
+unsigned long luo_mem_held_files(void)
+{
 	return 0;
 }
 

@@ -6,8 +6,9 @@
  * Stage 1: the interface (the ioctl's errnos, the file: size, mmap,
  * read/write, reopen, ftruncate, fallocate, GUP through process_vm_readv
  * and vmsplice, zeros when new and after reuse, ENOSPC, the pool's
- * figures); then two memory files, one of them in two extents, whose
- * every page holds its own physical address, preserved in a session.
+ * figures, a page that outlives its file in a pipe); then two memory
+ * files, one of them in two extents, whose every page holds its own
+ * physical address, preserved in a session.
  * Stage 2: both retrieved, each page still at the physical address it
  * holds, every byte intact; one preserved again in a new session.
  * Stage 3: that one once more.  A TAP program (luo_tap.h).
@@ -327,6 +328,62 @@ static void verify(int fd, size_t len, uint64_t salt, const char *what)
 #define A_LEN (16 * MiB)
 #define B_LEN (6 * MiB)
 
+/*
+ * A page that outlives its file: vmsplice put it in a pipe, then the
+ * mapping and the file went.  Its chunk must not reach another file while
+ * the pipe can still read it; once the pipe lets it go, it is the pool's.
+ */
+static void test_held_page(void)
+{
+	long free0 = status_num("pool_free_bytes"), rest;
+	unsigned char *p, *q;
+	char buf[PAGE];
+	struct iovec v;
+	int fd, fd2, pp[2];
+	double t0;
+
+	fd = mem_create(2 * MiB);
+	if (fd < 0 || pipe(pp)) {
+		check(0, "a memory file and a pipe");
+		return;
+	}
+	p = map(fd, 2 * MiB);
+	memset(p, 0xa5, 2 * MiB);
+	v = (struct iovec){ p + PAGE, PAGE };
+	check(vmsplice(pp[1], &v, 1, 0) == PAGE,
+	      "vmsplice: a pipe references a page of a memory file");
+	munmap(p, 2 * MiB);
+	close(fd);
+	check(status_num("pool_held_files") == 1 &&
+		      status_num("pool_used_bytes") == (long)(2 * MiB) &&
+		      status_num("pool_free_bytes") == free0 - (long)(2 * MiB),
+	      "closed while the pipe holds its page: its chunk is held back");
+	/* All the pool has left; without the hold, the chunk would be in it. */
+	rest = status_num("pool_free_bytes");
+	fd2 = mem_create(rest);
+	q = fd2 >= 0 ? map(fd2, rest) : NULL;
+	if (q)
+		memset(q, 0x3c, rest);
+	check(q != NULL, "the rest of the pool in one new file, written");
+	memset(buf, 0, sizeof(buf));
+	check(read(pp[0], buf, PAGE) == PAGE && buf[0] == (char)0xa5 &&
+		      buf[PAGE - 1] == (char)0xa5,
+	      "the pipe reads the closed file's data, not the new file's");
+	if (q)
+		munmap(q, rest);
+	close(fd2);
+	close(pp[0]);
+	close(pp[1]);
+	t0 = now_s();
+	while (status_num("pool_held_files") && now_s() - t0 < 10)
+		usleep(100000);
+	check(status_num("pool_held_files") == 0 &&
+		      status_num("pool_used_bytes") == 0 &&
+		      status_num("pool_free_bytes") == free0,
+	      "the page read out of the pipe: the chunk is the pool's again (%.1f s)",
+	      now_s() - t0);
+}
+
 static void stage1(int dev)
 {
 	int x, y, z, a, b, s;
@@ -334,6 +391,7 @@ static void stage1(int dev)
 
 	test_ioctl_rules();
 	test_file();
+	test_held_page();
 	/* B in two extents: 4 MiB freed between two files, and 2 more. */
 	x = mem_create(4 * MiB);
 	y = mem_create(4 * MiB);

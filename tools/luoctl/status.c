@@ -141,6 +141,9 @@ static void status_human(const struct status *st)
 		       human_bytes(status_num(st, "pool_largest_free_bytes"), d,
 				   sizeof(d)),
 		       status_get(st, "pool_files"));
+		if (status_num(st, "pool_held_files"))
+			printf("             %s of them closed, held until nothing references their pages\n",
+			       status_get(st, "pool_held_files"));
 	}
 	if (status_num(st, "generation"))
 		printf("last restore: %s session(s), %s file(s), %s in %s (the previous kernel froze in %s)\n",
