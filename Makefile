@@ -27,7 +27,7 @@ endif
 endif
 
 .PHONY: all module kdir check host-test kunit vm-test stock-test demo lint \
-	clean help deps tools fuzz soak
+	clean help deps tools fuzz faults soak
 
 .PHONY: install install-headers install-tools dkms-install dkms-test deb \
 	debian-test
@@ -60,6 +60,11 @@ vm-test:
 fuzz:
 	@scripts/fuzz.sh
 	@scripts/fuzz-decode.sh
+
+# Fault injection at every allocation site (make check: a module load's
+# every 8th); LUO_FAULTS_STRIDE=n for every n-th.
+faults:
+	@scripts/faults.sh
 
 # The soak for SOAK_MINUTES (default 10) with SOAK_THREADS (default 8).
 soak:
@@ -118,6 +123,7 @@ help:
 	@echo "make lint        clang-format, checkpatch, sparse, function length"
 	@echo "make fuzz        the ioctl fuzzer, FUZZ_TIME s (FUZZ_SEED=n), then a kexec;"
 	@echo "                 then the image decoder under libFuzzer, FUZZ_TIME s"
+	@echo "make faults      fault injection at every allocation site (make check: sampled)"
 	@echo "make soak        8 threads for SOAK_MINUTES (10), then a kexec under load"
 	@echo "make tools       libluo (static, shared, pkg-config), luoctl in build/tools"
 	@echo "make -s kdir     print the kernel build tree used"

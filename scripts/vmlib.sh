@@ -225,6 +225,32 @@ run_suite() {
 	fi
 }
 
+# run_faults FIXTURES STRIDE - tests/vm/luo_faults.c: every operation with
+# its 1st, 2nd, ... allocation failing until it succeeds: ENOMEM and the
+# state unchanged each time, no WARN, no leak.  A module load's sites
+# (~550: each load gives the range struct pages and takes them back; a
+# smaller range does not reduce them) are injected every STRIDE-th between
+# the first and last 64; STRIDE 1 injects every one.  Then the load of a
+# kernel that finds an image (luo not loaded in stage 2: the program loads
+# it under each fault; a failed load keeps the image).
+run_faults() {
+	local fixtures=$1 stride=$2 sites=0 injected=0 ops=0 r i how
+	run_selftest luo_faults "$LUO_TOP/build/vm/luo_faults" "$fixtures" \
+		--args "--stride $stride" --params test_hooks=1 --timeout 1800
+	run_selftest luo_faults_image "$LUO_TOP/build/vm/luo_faults" \
+		"$fixtures" --args "--image --stride $stride" \
+		--params "test_hooks=1 handover_max_age=0" --kexec 1 \
+		--skip-load 2 --timeout 1800
+	while read -r r i; do
+		sites=$((sites + r)) injected=$((injected + i)) ops=$((ops + 1))
+	done < <(sed -n 's/^# figures: .*: \([0-9]*\) fault site(s) reached, \([0-9]*\) injected$/\1 \2/p' \
+		"$VM_OUT/luo_faults.tap" "$VM_OUT/luo_faults_image.tap")
+	how="every one"
+	[ "$stride" -gt 1 ] &&
+		how="a module load's every ${stride}th between its first and last 64"
+	figure "fault injection: $injected of $sites fault sites injected ($how) over $ops operations, each failed cleanly and then succeeded"
+}
+
 # run_soak FIXTURES SECONDS THREADS - tests/vm/luo_soak.c: THREADS workers
 # for SECONDS with a round trip a second; then half as many (at least 2)
 # working while the machine kexecs under them, whose preserved sessions

@@ -21,6 +21,12 @@
  *                           image waits in the range: every failed load
  *                           leaves it intact, the first success restores
  *                           it, every byte.
+ *
+ * --stride N (make check: 8) bounds a module load, whose sites are ~550
+ * (most of them memremap_pages() giving the range struct pages): the
+ * first and last 64 sites are each injected, and every N-th one between
+ * them.  The number of sites is known from a dry run first, its success
+ * undone.  Without it (make faults), every site.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +50,12 @@
 #define DISCARD "/sys/class/misc/liveupdate/discard"
 
 static int nth_fd, dev, roundtrip_fd, discard_fd;
+
+/* --stride N: inject every N-th site between the first and last EDGE. */
+static int stride = 1;
+#define EDGE 64
+/* Far more sites than any operation has: a bound, not a figure. */
+#define MAX_SITES 2000
 
 /* Arm the n-th fault (0: disarm); returns what was left of the last. */
 static int arm(int n)
@@ -89,20 +101,52 @@ static int do_load(void);
 /* RETRIEVE_FD: its faults may also say ENOSPC (see run_op()). */
 static int do_retrieve_fd(void);
 
+/*
+ * The sites a call of @op reaches, from a dry run whose success is undone;
+ * MAX_SITES when every site is to be injected (no --stride, or no undo).
+ */
+static int count_sites(const struct op *op)
+{
+	int r, left;
+
+	if (stride == 1 || !op->undo)
+		return MAX_SITES;
+	arm(MAX_SITES * 50);
+	r = op->call();
+	left = arm(0);
+	if (r < 0 || !left) {
+		printf("# %s: the dry run failed (%d)\n", op->name, r);
+		die("dry run");
+	}
+	op->undo(r);
+	printf("# %s: %d fault site(s) in a dry run\n", op->name,
+	       MAX_SITES * 50 - left);
+	return MAX_SITES * 50 - left;
+}
+
+/* The site after @n: each one near either end, every stride-th between. */
+static int next_site(int n, int total)
+{
+	if (n < EDGE || n >= total - EDGE)
+		return n + 1;
+	return n + stride < total - EDGE ? n + stride : total - EDGE;
+}
+
 /* Returns the final success's result (for an operation without undo). */
 static int run_op(const struct op *op)
 {
 	struct state before, after;
 	int n, r, left, bad_errno = 0, bad_state = 0, failed = 0;
+	int total = count_sites(op), injected = 0, reached;
 
-	/* Far more sites than any operation has: a bound, not a figure. */
-	for (n = 1; n < 2000; n++) {
+	for (n = 1; n < MAX_SITES; n = next_site(n, total)) {
 		snap(&before);
 		arm(n);
 		r = op->call();
 		left = arm(0);
 		if (r >= 0 && (left || !op->undo))
 			break; /* done: the n-th site was not reached */
+		injected++;
 		if (r >= 0) {
 			op->undo(r); /* tolerated there; take it back */
 			continue;
@@ -134,7 +178,10 @@ static int run_op(const struct op *op)
 	      op->name, failed);
 	check(!bad_state, "%s: the state unchanged after each failure",
 	      op->name);
-	printf("# figures: %s: %d fault site(s) reached\n", op->name, n - 1);
+	/* fail-nth counts down at each site: what is left tells how many. */
+	reached = left ? n - left : n - 1;
+	printf("# figures: %s: %d fault site(s) reached, %d injected\n",
+	       op->name, reached, injected);
 	if (r >= 0 && op->undo)
 		op->undo(r);
 	return r;
@@ -313,6 +360,7 @@ int main(int argc, char **argv)
 	static const struct op finish = { "FINISH", do_finish, NULL };
 	char data[16 * 4096], got[sizeof(data)];
 	size_t i;
+	int image = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	nth_fd = luo_fail_nth_open();
@@ -320,7 +368,19 @@ int main(int argc, char **argv)
 		printf("Bail out! no fault injection in this kernel\n");
 		return 1;
 	}
-	if (argc > 1 && !strcmp(argv[1], "--image"))
+	for (i = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--stride") && i + 1 < (size_t)argc)
+			stride = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--image"))
+			image = 1;
+		else
+			stride = 0;
+	}
+	if (stride < 1) {
+		printf("Bail out! usage: luo_faults [--image] [--stride N]\n");
+		return 1;
+	}
+	if (image)
 		return strcmp(getenv("LUO_STAGE") ?: "1", "1") ?
 			       load_with_image() :
 			       preserve_for_image();
@@ -391,8 +451,8 @@ int main(int argc, char **argv)
 		if (incoming < 0 || luo_finish(incoming))
 			die("another retrieved session");
 	}
-	printf("# figures: close of a retrieved session: %zu fault site(s) reached\n",
-	       i - 1);
+	printf("# figures: close of a retrieved session: %zu fault site(s) reached, %zu injected\n",
+	       i - 1, i - 1);
 	check(status_num("sessions_in") == 0 && status_num("sessions_out") == 0,
 	      "nothing left behind");
 	printf("# %d checks, %d failed\n", checks, failures);
