@@ -9,7 +9,8 @@
 # 1024 MiB in a memory file (handed over in place), and
 # tests/vm/luo_handover_test for 2000 sessions,
 # and prints what luo's kernel log says the freeze and the restore took,
-# next to a memcpy of the same size in the same guest.  The test kernel
+# next to a memcpy of the same size in the same guest (glibc's) and the
+# kernel's own copy of it (a pread of the whole file).  The test kernel
 # has KASAN, a stock kernel does not; both run under TCG: compare the
 # columns with each other (the ratios), not with a real machine.  Not part
 # of `make check`.
@@ -31,14 +32,14 @@ trap 'rm -rf "$tmp"' EXIT
 
 us() { sed -n "s/.*$1 \([0-9]*\) us.*/\1/p" "$2" | head -n1; }
 
-printf '%-22s %12s %12s %14s %12s\n' "what" "freeze ms" "restore ms" \
-	"retrieve ms" "memcpy ms"
+printf '%-22s %12s %12s %14s %12s %12s %12s\n' "what" "freeze ms" "restore ms" \
+	"retrieve ms" "memcpy ms" "pread ms" "new memfd ms"
 # kind MiB: one live update of luo-vmm with that much guest memory, in a
 # memfd (copied) or in a memory file (handed over in place).
 run_vmm() {
-	local kind=$1 mib=$2 opt="" log=$tmp/$1-$2.log f r rt mc
+	local kind=$1 mib=$2 opt="" log=$tmp/$1-$2.log f r rt mc kc wc
 	[ "$kind" = memfd ] && opt=--memfd
-	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 3G --kexec 1 --add "$vmm" \
+	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --prealloc --mem 3G --kexec 1 --add "$vmm" \
 		--timeout 900 -- sh -c "export LUO_VMM_MIB=$mib
 		if [ \$LUO_STAGE = 1 ]; then ./luo-vmm $opt start; else ./luo-vmm $opt resume; fi" \
 		> "$log" 2>&1 || { echo "run for $kind $mib MiB failed"; tail "$log"; exit 1; }
@@ -46,8 +47,10 @@ run_vmm() {
 	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$log")
 	rt=$(sed -n 's/.*retrieved the session and its .* in \([0-9.]*\) ms$/\1/p' "$log")
 	mc=$(sed -n 's/.*memcpy of [0-9]* MiB in this guest: \([0-9.]*\) ms.*/\1/p' "$log")
-	printf '%-22s %12.1f %12.1f %14s %12s\n' "$kind $mib MiB" \
-		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" "$mc"
+	kc=$(sed -n "s/.*the kernel's copy (pread of the .*) of [0-9]* MiB: \([0-9.]*\) ms.*/\1/p" "$log")
+	wc=$(sed -n "s/.*a write of [0-9]* MiB into a new memfd: \([0-9.]*\) ms.*/\1/p" "$log")
+	printf '%-22s %12.1f %12.1f %14s %12s %12s %12s\n' "$kind $mib MiB" \
+		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" "$mc" "$kc" "$wc"
 }
 for mib in 1 64 256; do
 	run_vmm memfd "$mib"
@@ -58,13 +61,13 @@ done
 # Metadata: the handover test's sessions, 2000 and then 20 000 of them
 # (plus its 5 others and 505 memfds): linear in the number of records?
 for n in 2000 20000; do
-	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --mem 3G --kexec 1 \
+	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --prealloc --mem 3G --kexec 1 \
 		--add "$LUO_TOP/build/vm/luo_handover_test" --timeout 1800 -- \
 		sh -c "LUO_MANY_SESSIONS=$n ./luo_handover_test" \
 		> "$tmp/sessions-$n.log" 2>&1 ||
 		{ echo "$n-session run failed"; exit 1; }
 	f=$(us 'frozen in' "$tmp/sessions-$n.log")
 	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$tmp/sessions-$n.log")
-	printf '%-22s %12.1f %12.1f %14s %12s\n' "$((n + 5)) sessions, 505 fds" \
-		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "-" "-"
+	printf '%-22s %12.1f %12.1f %14s %12s %12s %12s\n' "$((n + 5)) sessions, 505 fds" \
+		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "-" "-" "-" "-"
 done
