@@ -173,6 +173,12 @@ run_suite() {
 	# address it had (no copy).
 	run_selftest "${p}luo_mem_test" "$LUO_TOP/build/vm/luo_mem_test" \
 		"$fixtures" --kexec 2 --timeout 600 "$@"
+	# A 1 GiB memory file in a range that holds a 1 GiB boundary of
+	# physical memory: mapped with one 1 GiB entry where the kernel allows
+	# huge ones, in both kernels, the same memory after the kexec.
+	LUO_HANDOVER_BASE=0x3f000000 LUO_HANDOVER_SIZE=1040M \
+		run_selftest "${p}luo_mem_huge" "$LUO_TOP/build/vm/luo_mem_test" \
+		"$fixtures" --args huge --mem 3G --kexec 1 --timeout 600 "$@"
 
 	# A kernel in the middle that does not load luo: the third refuses
 	# the image as stale with handover_max_age=5, restores it by default.

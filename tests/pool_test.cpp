@@ -43,6 +43,44 @@ struct PoolTest : ::testing::Test {
 	unsigned long long chunk(unsigned int i) { return kFirst + i * kChunk; }
 };
 
+/*
+ * Files of 1 GiB or more start at a 1 GiB boundary of physical memory
+ * (here every 512 chunks from chunk 100) where a free run allows it, so
+ * that the kernel can map them with 1 GiB entries; smaller ones, and big
+ * ones with no such run, are placed as before.
+ */
+TEST(PoolHuge, BigFilesStartAtAHugeBoundary)
+{
+	constexpr unsigned long long first = 1ULL << 20, per = 512;
+	Pool p;
+	Extent e[luo::kMaxExtents];
+	unsigned int nr = 0;
+	auto chunk = [](unsigned long long i) {
+		return first + i * kChunk;
+	};
+
+	ASSERT_TRUE(p.init().ok());
+	ASSERT_TRUE(
+		p.set_range(first + 1300 * kChunk, kHeader, first, chunk(100))
+			.ok());
+	ASSERT_TRUE(p.alloc(3 * kChunk, e, &nr).ok());
+	EXPECT_EQ(chunk(1297), e[0].off) << "small: from the top";
+	ASSERT_TRUE(p.alloc(per * kChunk, e, &nr).ok());
+	ASSERT_EQ(1u, nr);
+	EXPECT_EQ(chunk(612), e[0].off) << "the highest boundary that fits";
+	Extent second[luo::kMaxExtents];
+	unsigned int nr2 = 0;
+	ASSERT_TRUE(p.alloc(per * kChunk, second, &nr2).ok());
+	ASSERT_EQ(1u, nr2);
+	EXPECT_EQ(chunk(100), second[0].off) << "the next boundary down";
+	p.free(second, nr2);
+	/* 1 GiB + 8 MiB from chunk 100 would reach the file at 612. */
+	ASSERT_TRUE(p.alloc((per + 4) * kChunk, e, &nr).ok());
+	ASSERT_EQ(1u, nr);
+	EXPECT_EQ(chunk(612 - per - 4), e[0].off)
+		<< "no free run from a boundary: the highest run, as any file";
+}
+
 TEST_F(PoolTest, HandsOutChunksFromTheTopAndTakesThemBack)
 {
 	Extent e[luo::kMaxExtents];
@@ -200,7 +238,7 @@ struct MemFileTest : ::testing::Test {
 	void SetUp() override
 	{
 		ASSERT_EQ(0, luo_core_new(nullptr, nullptr, 0, &c));
-		ASSERT_EQ(0, luo_core_set_range(c, 64 * kChunk, 0));
+		ASSERT_EQ(0, luo_core_set_range(c, 64 * kChunk, 0, 0));
 	}
 	void TearDown() override
 	{
@@ -254,7 +292,7 @@ TEST_F(MemFileTest, RecordRoundTripMapsTheSameMemory)
 	/* The next kernel: the same range, nothing else taken. */
 	luo_core *next = nullptr;
 	ASSERT_EQ(0, luo_core_new(nullptr, nullptr, 0, &next));
-	ASSERT_EQ(0, luo_core_set_range(next, 64 * kChunk, 0));
+	ASSERT_EQ(0, luo_core_set_range(next, 64 * kChunk, 0, 0));
 	ASSERT_EQ(0, luo_memfile_record_claim(next, rec.data(), rec.size()));
 	luo_memfile *n = nullptr;
 	ASSERT_EQ(0, luo_memfile_from_record(next, rec.data(), rec.size(), &n));

@@ -627,6 +627,8 @@ struct luo_pool_stats {
  * @c: the core.
  * @size: bytes of the range (the image header included).
  * @first: offset in the range of its first 2 MiB-aligned chunk.
+ * @huge: offset in the range of its first 1 GiB boundary of physical
+ *	memory, where memory files of 1 GiB or more start if they can.
  *
  * Replaces luo_core_set_capacity(): the image and the memory files share
  * the range (include/luo/pool.h).  Call before anything is reserved.
@@ -634,7 +636,7 @@ struct luo_pool_stats {
  * Return: 0, -ENOMEM or -EINVAL (no room for the header).
  */
 int luo_core_set_range(struct luo_core *c, unsigned long long size,
-		       unsigned long long first);
+		       unsigned long long first, unsigned long long huge);
 
 /**
  * luo_pool_hold_incoming() - keep chunks out of the previous kernel's image.

@@ -32,6 +32,13 @@ namespace luo {
 /* The unit of the pool, and the alignment of a memory file's length. */
 constexpr u64 kChunk = 2ULL << 20;
 
+/*
+ * A memory file of at least this much starts at a kHuge boundary of
+ * physical memory where a free run allows it, so that the kernel can map
+ * it with 1 GiB entries.
+ */
+constexpr u64 kHuge = 1ULL << 30;
+
 /* Most extents one memory file may be made of (a fragmented pool). */
 constexpr u32 kMaxExtents = 64;
 
@@ -54,10 +61,12 @@ public:
 	void set_capacity(u64 bytes);
 	/*
 	 * A range of @size bytes whose image header takes @header bytes at
-	 * offset 0 and whose first whole chunk starts at offset @first.
+	 * offset 0, whose first whole chunk starts at offset @first and
+	 * whose first kHuge boundary of physical memory is at offset
+	 * @huge (a multiple of kChunk past @first; any other value: none).
 	 * ENOMEM (the chunk map) or EINVAL (no room for the header).
 	 */
-	Status set_range(u64 size, u64 header, u64 first);
+	Status set_range(u64 size, u64 header, u64 first, u64 huge = ~0ULL);
 
 	/* Image bytes (not counting the header): ENOSPC when they don't fit. */
 	Status reserve_image(u64 bytes);
@@ -70,9 +79,10 @@ public:
 
 	/*
 	 * Chunks for one memory file of @bytes (a non-zero multiple of
-	 * kChunk): one extent if a run that long is free, else up to
-	 * kMaxExtents, highest first.  ENOSPC, and nothing taken, if they
-	 * are not there.
+	 * kChunk): one extent if a run that long is free - from a kHuge
+	 * boundary if @bytes is kHuge or more and such a run is free - else
+	 * up to kMaxExtents, highest first.  ENOSPC, and nothing taken, if
+	 * they are not there.
 	 */
 	Status alloc(u64 bytes, Extent *out, u32 *nr);
 	/* Give back one file's chunks, which alloc() or claim() took. */
@@ -98,6 +108,8 @@ private:
 	u32 lowest_used_locked() const;
 	/* Highest free run of @n chunks at or above @lo, or nchunks_. */
 	u32 find_run_locked(u32 lo, u32 n) const;
+	/* The same, starting at a kHuge boundary, or nchunks_. */
+	u32 find_huge_run_locked(u32 lo, u32 n) const;
 	/*
 	 * The free runs from the top down for @n chunks at or above @lo, in
 	 * at most kMaxExtents extents: false if they are not there.
@@ -110,6 +122,7 @@ private:
 	u32 used_chunks_ = 0;
 	u32 files_ = 0; /* alloc() and claim() less free() */
 	u64 first_ = 0;
+	u32 huge_phase_ = ~0U; /* the first chunk at a kHuge boundary */
 	u64 header_ = 0;
 	u64 image_cap_ = ~0ULL;
 	u64 image_used_ = 0;

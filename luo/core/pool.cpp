@@ -32,7 +32,7 @@ void Pool::set_capacity(u64 bytes)
 	image_cap_ = bytes;
 }
 
-Status Pool::set_range(u64 size, u64 header, u64 first)
+Status Pool::set_range(u64 size, u64 header, u64 first, u64 huge)
 {
 	if (size < header)
 		return Status::error(kEINVAL);
@@ -50,6 +50,9 @@ Status Pool::set_range(u64 size, u64 header, u64 first)
 	nchunks_ = n;
 	used_chunks_ = 0;
 	first_ = first;
+	huge_phase_ = ~0U;
+	if (huge >= first && huge < size && !((huge - first) % kChunk))
+		huge_phase_ = (huge - first) / kChunk % (kHuge / kChunk);
 	header_ = header;
 	image_cap_ = size - header;
 	return Status();
@@ -143,6 +146,27 @@ u32 Pool::find_run_locked(u32 lo, u32 n) const
 	return nchunks_;
 }
 
+u32 Pool::find_huge_run_locked(u32 lo, u32 n) const
+{
+	constexpr u32 per = kHuge / kChunk;
+
+	if (huge_phase_ >= per || n > nchunks_ - huge_phase_)
+		return nchunks_;
+	/* Boundaries from the highest a run of @n fits below the top. */
+	for (u32 s = huge_phase_ + (nchunks_ - n - huge_phase_) / per * per;
+	     s >= lo; s -= per) {
+		u32 k = 0;
+
+		while (k < n && !used(s + k))
+			k++;
+		if (k == n)
+			return s;
+		if (s < per)
+			break;
+	}
+	return nchunks_;
+}
+
 Status Pool::alloc(u64 bytes, Extent *out, u32 *nr)
 {
 	if (!bytes || bytes % kChunk)
@@ -153,7 +177,9 @@ Status Pool::alloc(u64 bytes, Extent *out, u32 *nr)
 	if (want > nchunks_ - lo)
 		return Status::error(kENOSPC);
 	u32 n = static_cast<u32>(want);
-	u32 at = find_run_locked(lo, n);
+	u32 at = bytes >= kHuge ? find_huge_run_locked(lo, n) : nchunks_;
+	if (at == nchunks_)
+		at = find_run_locked(lo, n);
 	if (at < nchunks_) {
 		out[0] = {chunk_off(at), n * kChunk};
 		*nr = 1;
@@ -304,9 +330,9 @@ const Extent *record_extents(const MemRecord *r)
 extern "C" {
 
 int luo_core_set_range(struct luo_core *c, unsigned long long size,
-		       unsigned long long first)
+		       unsigned long long first, unsigned long long huge)
 {
-	return c->pool.set_range(size, luo_image_header_cost(), first)
+	return c->pool.set_range(size, luo_image_header_cost(), first, huge)
 		.to_kernel();
 }
 

@@ -32,8 +32,12 @@
 
 /*
  * ->setattr() takes a struct mnt_idmap from 6.3, a struct user_namespace
- * before (LUO_HAVE_MNT_IDMAP).  ->huge_fault() takes an order from 6.6, an
- * enum page_entry_size before (LUO_HAVE_PAGE_ENTRY_SIZE, used in mem.c).
+ * before (LUO_HAVE_MNT_IDMAP).
+ *
+ * Huge entries in a VM_MIXEDMAP mapping's faults came with the huge
+ * pfnmap work of 6.12, probed by its pmd_special() (LUO_HAVE_HUGE_PFNMAP,
+ * used in mem.c, which also relies on what 6.12 has: ->huge_fault() with
+ * an order, mm_get_unmapped_area()).
  */
 #ifdef LUO_HAVE_MNT_IDMAP
 #define LUO_SETATTR_ARGS \

@@ -226,9 +226,10 @@ static int luo_status_pool(char *buf, int at)
 			     "pool_free_bytes: %llu\n"
 			     "pool_largest_free_bytes: %llu\n"
 			     "pool_files: %lu\n"
-			     "pool_held_files: %lu\n",
+			     "pool_held_files: %lu\n"
+			     "pool_page_sizes: %s\n",
 			     p.size, p.used, p.free, p.largest, p.files,
-			     luo_mem_held_files());
+			     luo_mem_held_files(), luo_mem_page_sizes());
 }
 
 static ssize_t status_show(struct device *dev, struct device_attribute *attr,

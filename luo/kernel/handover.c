@@ -277,9 +277,10 @@ int luo_handover_init(void)
 	if (err)
 		return err;
 	/* The image and the memory files' chunks share the range. */
-	err = luo_core_set_range(luo_state.core, luo_handover.size,
-				 ALIGN(luo_handover.base, SZ_2M) -
-					 luo_handover.base);
+	err = luo_core_set_range(
+		luo_state.core, luo_handover.size,
+		ALIGN(luo_handover.base, SZ_2M) - luo_handover.base,
+		ALIGN(luo_handover.base, SZ_1G) - luo_handover.base);
 	if (err) {
 		luo_handover_exit();
 		return err;

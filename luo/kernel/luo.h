@@ -135,6 +135,7 @@ int luo_reply_with_fd(void __user *dst, const void *reply, size_t len, int fd,
 int luo_mem_init(void);
 void luo_mem_exit(void);
 unsigned long luo_mem_held_files(void);
+const char *luo_mem_page_sizes(void);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);

@@ -21,9 +21,11 @@
  *   returns a file of a private pseudo filesystem (so that
  *   /proc/self/fd/N can be opened again): a regular inode of a fixed size
  *   whose i_private is the core's luo_memfile.
- * - mmap(MAP_SHARED) inserts the chunks' pfns as devmap entries, 2 MiB at
- *   a time where the mapping and the file offset are aligned to 2 MiB;
- *   read and write copy through the direct map.
+ * - mmap(MAP_SHARED) inserts the chunks' pfns as devmap entries: 1 GiB
+ *   or 2 MiB at a time where the mapping, the file offset and the
+ *   physical memory line up (the mapping is placed so that they do) and
+ *   the kernel allows it (LUO_MEM_HUGE), else 4 KiB; read and write copy
+ *   through the direct map.
  * - The last reference to the file evicts its inode, which gives the
  *   chunks back (luo_memfile_free()).  While the file is preserved luo
  *   holds a reference, so that cannot happen before the kexec.  But a
@@ -42,15 +44,18 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/memremap.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/module.h>
 #include <linux/mount.h>
 #include <linux/pfn_t.h>
 #include <linux/pseudo_fs.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
@@ -144,49 +149,109 @@ static vm_fault_t luo_mem_fault(struct vm_fault *vmf)
 					      PFN_DEV | PFN_MAP));
 }
 
-#ifdef CONFIG_TRANSPARENT_HUGEPAGE
-/* A 2 MiB entry where the mapping and the chunk line up, else fall back. */
-static vm_fault_t luo_mem_fault_pmd(struct vm_fault *vmf)
+/*
+ * Huge entries (LUO_MEM_HUGE) need a kernel that lets a VM_MIXEDMAP
+ * mapping take them in a fault (6.12).  6.1 refuses them to any
+ * VM_SPECIAL mapping, and the way around that, S_DAX, would make the file
+ * fsdax, which FOLL_LONGTERM pins (VFIO) refuse: there every entry is
+ * 4 KiB.
+ */
+#if defined(CONFIG_TRANSPARENT_HUGEPAGE) && defined(LUO_HAVE_HUGE_PFNMAP)
+#define LUO_MEM_HUGE 1
+#define LUO_MEM_HUGE_PUD IS_ENABLED(CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD)
+
+/*
+ * Where the @size-aligned block of the mapping around the fault lies in
+ * one extent of the file at a @size-aligned physical address, its pfn;
+ * else false, and the fault falls back to a smaller entry.
+ */
+static bool luo_mem_huge_pfn(struct vm_fault *vmf, unsigned long size,
+			     pfn_t *pfn)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	unsigned long addr = vmf->address & PMD_MASK;
+	unsigned long addr = ALIGN_DOWN(vmf->address, size);
 	u64 pos, off;
 
-	if (addr < vma->vm_start || addr + PMD_SIZE > vma->vm_end)
-		return VM_FAULT_FALLBACK;
+	if (addr < vma->vm_start || addr + size > vma->vm_end)
+		return false;
 	pos = ((u64)vma->vm_pgoff << PAGE_SHIFT) + (addr - vma->vm_start);
-	if (!IS_ALIGNED(pos, PMD_SIZE) ||
+	if (!IS_ALIGNED(pos, size) ||
 	    luo_memfile_locate(luo_memfile_of(vma->vm_file), pos, &off) <
-		    PMD_SIZE)
-		return VM_FAULT_FALLBACK;
-	return vmf_insert_pfn_pmd(
-		vmf, phys_to_pfn_t(luo_handover.base + off, PFN_DEV | PFN_MAP),
-		vmf->flags & FAULT_FLAG_WRITE);
+		    size ||
+	    !IS_ALIGNED(luo_handover.base + off, size))
+		return false;
+	*pfn = phys_to_pfn_t(luo_handover.base + off, PFN_DEV | PFN_MAP);
+	return true;
 }
-#else
-static vm_fault_t luo_mem_fault_pmd(struct vm_fault *vmf)
-{
-	return VM_FAULT_FALLBACK;
-}
-#endif
 
-#ifdef LUO_HAVE_PAGE_ENTRY_SIZE
-static vm_fault_t luo_mem_huge_fault(struct vm_fault *vmf,
-				     enum page_entry_size pe_size)
-{
-	return pe_size == PE_SIZE_PMD ? luo_mem_fault_pmd(vmf) :
-					VM_FAULT_FALLBACK;
-}
-#else
+/*
+ * 2 MiB entries where the mapping, the file offset and the chunk line
+ * up; 1 GiB entries where they line up with a 1 GiB boundary of physical
+ * memory, at which the pool starts files of 1 GiB or more when it can
+ * (include/luo/pool.h).
+ */
 static vm_fault_t luo_mem_huge_fault(struct vm_fault *vmf, unsigned int order)
 {
-	return order == PMD_ORDER ? luo_mem_fault_pmd(vmf) : VM_FAULT_FALLBACK;
-}
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	pfn_t pfn;
+
+	if (order == PMD_ORDER && luo_mem_huge_pfn(vmf, PMD_SIZE, &pfn))
+		return vmf_insert_pfn_pmd(vmf, pfn, write);
+#if LUO_MEM_HUGE_PUD
+	if (order == PUD_ORDER && luo_mem_huge_pfn(vmf, PUD_SIZE, &pfn))
+		return vmf_insert_pfn_pud(vmf, pfn, write);
 #endif
+	return VM_FAULT_FALLBACK;
+}
+
+/*
+ * A mapping that holds a whole 1 GiB-aligned GiB of the file gets an
+ * address congruent to its file offset modulo 1 GiB: the unmapped area is
+ * asked for 1 GiB more than the mapping and trimmed.  Anything else, or no
+ * such area, is left to thp_get_unmapped_area() (2 MiB).
+ */
+static unsigned long luo_mem_get_unmapped_area(struct file *file,
+					       unsigned long addr,
+					       unsigned long len,
+					       unsigned long pgoff,
+					       unsigned long flags)
+{
+	u64 off = (u64)pgoff << PAGE_SHIFT;
+	unsigned long got;
+
+	if (LUO_MEM_HUGE_PUD && !addr && !(flags & MAP_FIXED) &&
+	    !in_compat_syscall() && len <= TASK_SIZE - PUD_SIZE &&
+	    round_up(off, PUD_SIZE) + PUD_SIZE <= off + len) {
+		got = mm_get_unmapped_area(current->mm, file, 0, len + PUD_SIZE,
+					   pgoff, flags);
+		if (!IS_ERR_VALUE(got))
+			return got + ((off - got) & (PUD_SIZE - 1));
+	}
+	return thp_get_unmapped_area(file, addr, len, pgoff, flags);
+}
+#else
+#define LUO_MEM_HUGE 0
+#define LUO_MEM_HUGE_PUD 0
+#define luo_mem_get_unmapped_area NULL
+#endif
+
+/**
+ * luo_mem_page_sizes() - the entries a memory file's mapping can have.
+ *
+ * Return: "4K", "4K 2M" or "4K 2M 1G", for the status file.
+ */
+const char *luo_mem_page_sizes(void)
+{
+	if (!LUO_MEM_HUGE)
+		return "4K";
+	return LUO_MEM_HUGE_PUD ? "4K 2M 1G" : "4K 2M";
+}
 
 static const struct vm_operations_struct luo_mem_vm_ops = {
 	.fault = luo_mem_fault,
+#if LUO_MEM_HUGE
 	.huge_fault = luo_mem_huge_fault,
+#endif
 };
 
 static int luo_mem_mmap(struct file *file, struct vm_area_struct *vma)
@@ -201,7 +266,7 @@ static int luo_mem_mmap(struct file *file, struct vm_area_struct *vma)
 	 * refcounts per mapping, so unmapping must not put them (what
 	 * vma_is_special_huge() decides for a 2 MiB entry).
 	 */
-	luo_vm_flags_set(vma, VM_MIXEDMAP | VM_HUGEPAGE);
+	luo_vm_flags_set(vma, VM_MIXEDMAP | (LUO_MEM_HUGE ? VM_HUGEPAGE : 0));
 	return 0;
 }
 
@@ -252,8 +317,8 @@ static const struct file_operations luo_mem_file_fops = {
 	.write_iter = luo_mem_write_iter,
 	.llseek = generic_file_llseek,
 	.fsync = noop_fsync,
-	/* 2 MiB aligned where it can be, so that 2 MiB entries fit. */
-	.get_unmapped_area = thp_get_unmapped_area,
+	/* Aligned where it can be, so that huge entries fit. */
+	.get_unmapped_area = luo_mem_get_unmapped_area,
 };
 
 /* The size is fixed: ftruncate() to another size is EPERM. */
@@ -656,6 +721,11 @@ int luo_mem_init(void)
 unsigned long luo_mem_held_files(void)
 {
 	return 0;
+}
+
+const char *luo_mem_page_sizes(void)
+{
+	return "";
 }
 
 void luo_mem_exit(void)

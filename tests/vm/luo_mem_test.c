@@ -11,7 +11,11 @@
  * physical address, preserved in a session.
  * Stage 2: both retrieved, each page still at the physical address it
  * holds, every byte intact; one preserved again in a new session.
- * Stage 3: that one once more.  A TAP program (luo_tap.h).
+ * Stage 3: that one once more.
+ * With the argument "huge" (a range holding a whole 1 GiB of physical
+ * memory, qemu/run --kexec 1): a 1 GiB memory file mapped with 1 GiB
+ * entries in both kernels, the same memory after the kexec.
+ * A TAP program (luo_tap.h).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -19,8 +23,10 @@
 #include <linux/loop.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/uio.h>
 #include <time.h>
 
@@ -69,6 +75,42 @@ static uint64_t phys_of(const void *addr)
 	if (!(e >> 63 & 1))
 		return 0;
 	return (e & ((1ULL << 55) - 1)) * PAGE + (uintptr_t)addr % PAGE;
+}
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/*
+ * Does pool_page_sizes list @size?  It must say 2M from 6.12 on, where
+ * the kernel allows huge entries in luo's mappings.
+ */
+static int huge_entries(const char *size)
+{
+	static int checked;
+	const char *field = status_field("pool_page_sizes");
+	char sizes[64];
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	snprintf(sizes, sizeof(sizes), "%s", field ? field : "(none)");
+
+	if (!checked++) {
+		uname(&u);
+		sscanf(u.release, "%d.%d", &major, &minor);
+		check(!strcmp(sizes, "4K") || !strcmp(sizes, "4K 2M") ||
+			      !strcmp(sizes, "4K 2M 1G"),
+		      "pool_page_sizes: %s", sizes);
+		if (major > 6 || (major == 6 && minor >= 12))
+			check(strstr(sizes, "2M") != NULL,
+			      "%s: huge entries (2M in pool_page_sizes)",
+			      u.release);
+	}
+	return strstr(sizes, size) != NULL;
 }
 
 static void *map(int fd, size_t len)
@@ -199,6 +241,8 @@ static void test_file(void)
 	int fd = mem_create(len), fd2;
 	unsigned char *p, *q;
 	struct iovec local, remote;
+	long faults;
+	size_t i;
 
 	check(fd >= 0, "created an 8 MiB memory file (%d)", fd);
 	if (fd < 0)
@@ -213,10 +257,25 @@ static void test_file(void)
 	      "the pool counts it");
 	p = map(fd, len);
 	check(nonzero(p, len) == 0, "new memory reads as zeros");
-	check(((uintptr_t)p & (2 * MiB - 1)) == 0, "mapped 2 MiB aligned");
+	if (huge_entries("2M"))
+		check(((uintptr_t)p & (2 * MiB - 1)) == 0,
+		      "mapped 2 MiB aligned");
 	p[0] = 1;
-	check(phys_of(p + 2 * MiB - PAGE) != 0,
-	      "one touch maps the whole 2 MiB (a PMD entry)");
+	/* A second mapping, untouched: the first one was read whole. */
+	q = map(fd, len);
+	faults = minor_faults();
+	for (i = 2 * MiB; i < 4 * MiB; i += PAGE)
+		(void)*(volatile unsigned char *)(q + i);
+	faults = minor_faults() - faults;
+	if (huge_entries("2M"))
+		check(faults < 8,
+		      "one fault maps a whole 2 MiB (a PMD entry): %ld for 512 pages",
+		      faults);
+	else
+		check(faults >= 512,
+		      "4 KiB entries, as pool_page_sizes says: %ld faults for 512 pages",
+		      faults);
+	munmap(q, len);
 	check(phys_of(p) >= strtoull(status_field("range"), NULL, 0),
 	      "its pages are in the handover range");
 	memset(p, 0x5a, len);
@@ -384,6 +443,87 @@ static void test_held_page(void)
 	      now_s() - t0);
 }
 
+#define GiB (1UL << 30)
+
+/*
+ * A 1 GiB file's mapping at @p: one fault maps all of it (a PUD entry),
+ * at a 1 GiB boundary of physical memory.  Counted in faults, because
+ * /proc/self/pagemap splits a PUD entry to read it (it zaps it, and a
+ * devmap PUD shows as a hole); the address is read through a small
+ * second mapping, which has PTEs.  Returns it, or 0.
+ */
+static uint64_t huge_mapped(int fd, unsigned char *p, const char *when)
+{
+	long faults = minor_faults();
+	uint64_t phys, off;
+	unsigned char *q;
+
+	if (huge_entries("1G"))
+		check(((uintptr_t)p & (GiB - 1)) == 0,
+		      "%s: mapped 1 GiB aligned", when);
+	for (off = 0; off < GiB; off += 2 * MiB)
+		(void)*(volatile unsigned char *)(p + off);
+	faults = minor_faults() - faults;
+	if (huge_entries("1G"))
+		check(faults < 8,
+		      "%s: one fault maps the whole 1 GiB (a PUD entry): %ld for 512 touches",
+		      when, faults);
+	else
+		check(faults >= 512,
+		      "%s: no 1 GiB entries, as pool_page_sizes says: %ld faults for 512 touches",
+		      when, faults);
+	q = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	phys = q != MAP_FAILED ? (void)*(volatile unsigned char *)q,
+	phys_of(q) : 0;
+	check(phys && !(phys & (GiB - 1)),
+	      "%s: at a 1 GiB boundary of physical memory (%#llx)", when,
+	      (unsigned long long)phys);
+	if (q != MAP_FAILED)
+		munmap(q, PAGE);
+	return phys;
+}
+
+static void huge1(int dev)
+{
+	int fd = mem_create(GiB), s;
+	unsigned char *p;
+	uint64_t phys, off;
+
+	check(fd >= 0, "a 1 GiB memory file (%d)", fd);
+	if (fd < 0)
+		exit(1);
+	p = map(fd, GiB);
+	phys = huge_mapped(fd, p, "stage 1");
+	for (off = 0; off < GiB; off += 2 * MiB)
+		*(uint64_t *)(p + off) = phys + off;
+	munmap(p, GiB);
+	s = luo_create_session(dev, "huge");
+	check(s >= 0 && !luo_preserve(s, fd, 1), "preserved");
+	close(fd);
+}
+
+static void huge2(int dev)
+{
+	int s = luo_retrieve_session(dev, "huge"), fd;
+	unsigned char *p;
+	uint64_t phys, off, bad = 0;
+
+	fd = s >= 0 ? luo_retrieve_fd(s, 1) : -1;
+	check(fd >= 0, "stage 2: retrieved the 1 GiB file");
+	if (fd < 0)
+		exit(1);
+	p = map(fd, GiB);
+	phys = huge_mapped(fd, p, "stage 2");
+	for (off = 0; off < GiB; off += 2 * MiB)
+		bad += *(uint64_t *)(p + off) != phys + off;
+	check(!bad, "every 2 MiB holds its physical address (%llu do not)",
+	      (unsigned long long)bad);
+	munmap(p, GiB);
+	check(!luo_finish(s), "FINISH");
+	close(fd);
+	close(s);
+}
+
 static void stage1(int dev)
 {
 	int x, y, z, a, b, s;
@@ -470,22 +610,25 @@ static void stage2(int dev, int stage)
 	close(a);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const char *st = getenv("LUO_STAGE");
 	int stage = st ? atoi(st) : 1, dev;
+	int huge = argc > 1 && !strcmp(argv[1], "huge");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dev = open("/dev/liveupdate", O_RDWR);
 	mem_dev = open("/dev/liveupdate_mem", O_RDWR);
 	if (dev < 0 || mem_dev < 0)
 		die("open /dev/liveupdate and /dev/liveupdate_mem");
-	if (stage == 1)
+	if (huge)
+		stage == 1 ? huge1(dev) : huge2(dev);
+	else if (stage == 1)
 		stage1(dev);
 	else
 		stage2(dev, stage);
 	printf("# stage %d: %d checks, %d failed\n", stage, checks, failures);
-	if (stage < 3 && daemonize_holding(NULL))
+	if (stage < (huge ? 2 : 3) && daemonize_holding(NULL))
 		die("daemonize");
 	return failures ? 1 : 0;
 }

@@ -141,6 +141,9 @@ static void status_human(const struct status *st)
 		       human_bytes(status_num(st, "pool_largest_free_bytes"), d,
 				   sizeof(d)),
 		       status_get(st, "pool_files"));
+		if (status_get(st, "pool_page_sizes")[0])
+			printf("             mapped with %s pages\n",
+			       status_get(st, "pool_page_sizes"));
 		if (status_num(st, "pool_held_files"))
 			printf("             %s of them closed, held until nothing references their pages\n",
 			       status_get(st, "pool_held_files"));
