@@ -32,12 +32,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 us() { sed -n "s/.*$1 \([0-9]*\) us.*/\1/p" "$2" | head -n1; }
 
-printf '%-22s %12s %12s %14s %12s %12s %12s\n' "what" "freeze ms" "restore ms" \
-	"retrieve ms" "memcpy ms" "pread ms" "new memfd ms"
+printf '%-22s %10s %10s %12s %14s %10s %10s %12s\n' "what" "freeze ms" \
+	"restore ms" "retrieve ms" "RETRIEVE_FD ms" "memcpy ms" "pread ms" \
+	"new memfd ms"
 # kind MiB: one live update of luo-vmm with that much guest memory, in a
 # memfd (copied) or in a memory file (handed over in place).
 run_vmm() {
-	local kind=$1 mib=$2 opt="" log=$tmp/$1-$2.log f r rt mc kc wc
+	local kind=$1 mib=$2 opt="" log=$tmp/$1-$2.log f r rt fd mc kc wc
 	[ "$kind" = memfd ] && opt=--memfd
 	"$LUO_TOP/qemu/run" --kernel "$kernel" --no-kmemleak --prealloc --mem 3G --kexec 1 --add "$vmm" \
 		--timeout 900 -- sh -c "export LUO_VMM_MIB=$mib
@@ -46,11 +47,13 @@ run_vmm() {
 	f=$(us 'frozen in' "$log")
 	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$log")
 	rt=$(sed -n 's/.*retrieved the session and its .* in \([0-9.]*\) ms$/\1/p' "$log")
+	fd=$(sed -n 's/.*of which RETRIEVE_FD: \([0-9.]*\) ms$/\1/p' "$log")
 	mc=$(sed -n 's/.*memcpy of [0-9]* MiB in this guest: \([0-9.]*\) ms.*/\1/p' "$log")
 	kc=$(sed -n "s/.*the kernel's copy (pread of the .*) of [0-9]* MiB: \([0-9.]*\) ms.*/\1/p" "$log")
 	wc=$(sed -n "s/.*a write of [0-9]* MiB into a new memfd: \([0-9.]*\) ms.*/\1/p" "$log")
-	printf '%-22s %12.1f %12.1f %14s %12s %12s %12s\n' "$kind $mib MiB" \
-		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" "$mc" "$kc" "$wc"
+	printf '%-22s %10.1f %10.1f %12s %14s %10s %10s %12s\n' "$kind $mib MiB" \
+		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" \
+		"$fd" "$mc" "$kc" "$wc"
 }
 for mib in 1 64 256; do
 	run_vmm memfd "$mib"
@@ -68,6 +71,7 @@ for n in 2000 20000; do
 		{ echo "$n-session run failed"; exit 1; }
 	f=$(us 'frozen in' "$tmp/sessions-$n.log")
 	r=$(sed -n 's/.*restored generation.* in \([0-9]*\) us.*/\1/p' "$tmp/sessions-$n.log")
-	printf '%-22s %12.1f %12.1f %14s %12s %12s %12s\n' "$((n + 5)) sessions, 505 fds" \
-		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "-" "-" "-" "-"
+	printf '%-22s %10.1f %10.1f %12s %14s %10s %10s %12s\n' \
+		"$((n + 5)) sessions, 505 fds" "$(echo "$f / 1000" | bc -l)" \
+		"$(echo "$r / 1000" | bc -l)" - - - - -
 done

@@ -173,7 +173,7 @@ static int resume(void)
 	struct timespec back;
 	struct trailer *t;
 	uint64_t *w, i, n = (MEM_SIZE - 4096) / 8, bad = 0;
-	double t0, t1, blackout;
+	double t0, t1, fd0, fd1, blackout;
 	uint8_t *copy;
 	int dev, session, fd;
 
@@ -182,7 +182,9 @@ static int resume(void)
 	session = check(luo_retrieve_session(dev, session_name),
 			"RETRIEVE_SESSION");
 	close(dev);
+	fd0 = now();
 	fd = check(luo_retrieve_fd(session, TOKEN), "RETRIEVE_FD");
+	fd1 = now();
 	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED)
 		die("mmap");
@@ -237,6 +239,8 @@ static int resume(void)
 
 	printf("  vmm %s: retrieved the session and its %s in %.1f ms\n",
 	       session_name, kind, (t1 - t0) * 1e3);
+	printf("  vmm %s: of which RETRIEVE_FD: %.3f ms\n", session_name,
+	       (fd1 - fd0) * 1e3);
 	printf("  vmm %s: checked all %lu bytes of guest memory: %s\n",
 	       session_name, MEM_SIZE - 4096,
 	       bad ? "MISMATCH" : "identical to what the guest wrote");
