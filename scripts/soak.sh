@@ -11,10 +11,7 @@ set -uo pipefail
 . "$LUO_TOP/scripts/results.sh"
 . "$LUO_TOP/scripts/vmlib.sh"
 
-kroot=$("$LUO_TOP/scripts/test-kernel.sh") || exit 1
-make -s -C "$LUO_TOP" module KDIR="$kroot/build" > /dev/null || exit 1
-build_vm_tests "$kroot/src" || exit 1
-fixtures=$(build_fixtures "$kroot/build") || exit 1
+test_kernel_ready || exit 1
 run_soak "$fixtures" $((${SOAK_MINUTES:-10} * 60)) "${SOAK_THREADS:-8}"
 record soak "$PASSED" "$FAILED"
 [ "$FAILED" -eq 0 ]

@@ -11,12 +11,8 @@ set -uo pipefail
 . "$LUO_TOP/scripts/results.sh"
 . "$LUO_TOP/scripts/vmlib.sh"
 
-kroot=$("$LUO_TOP/scripts/test-kernel.sh") || exit 1
+test_kernel_ready || exit 1
 kdir=$kroot/build
-make -s -C "$LUO_TOP" module KDIR="$kdir" > /dev/null || exit 1
-build_vm_tests "$kroot/src" || exit 1
-
-fixtures=$(build_fixtures "$kdir") || exit 1
 
 # --- the suite: userspace, luoctl, handover across kexecs, freeze under load
 run_suite "" "$fixtures"

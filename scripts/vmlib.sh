@@ -71,6 +71,17 @@ build_fixtures() {
 	echo "$dir"
 }
 
+# test_kernel_ready - the test kernel (built once per config), luo.ko
+# for it, the VM test programs and the fixture modules; sets kroot (the
+# kernel's cache directory: src/, build/) and fixtures.
+test_kernel_ready() {
+	kroot=$("$LUO_TOP/scripts/test-kernel.sh") || return 1
+	make -s -C "$LUO_TOP" module KDIR="$kroot/build" > /dev/null ||
+		return 1
+	build_vm_tests "$kroot/src" || return 1
+	fixtures=$(build_fixtures "$kroot/build")
+}
+
 # run_selftest NAME BINARY FIXTURES [--args "ARGS"] [qemu/run options...]
 # A kselftest program contributes its "# Totals:" lines; a plain TAP
 # program (ok / not ok lines) its ok and not-ok counts.
