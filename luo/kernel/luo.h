@@ -47,6 +47,9 @@
  *	the session mutex by CREATE_SESSION and PRESERVE_FD, inside
  *	luo_mem.held_lock by that work, and alone by LIVEUPDATE_MEM_CREATE
  *	and a memory file's last close.
+ *   luo_memfd_mnt_lock (memfd.c)
+ *	The mount of retrieved memfds, mounted once: a leaf, taken inside
+ *	the session mutex by a memfd's RETRIEVE_FD.
  *   luo_dev.open_lock (dev.c)
  *	Exclusive open of the device node: a leaf, never held while calling
  *	into anything else.
@@ -118,6 +121,7 @@ struct luo_handover {
 
 extern struct luo_handover luo_handover;
 extern const struct luo_file_handler luo_memfd_handler;
+void luo_memfd_exit(void);
 extern const struct luo_file_handler luo_mem_handler;
 
 /* dev.c */

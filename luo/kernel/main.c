@@ -99,6 +99,7 @@ out_core:
 static void __exit luo_exit(void)
 {
 	luo_dev_exit();
+	luo_memfd_exit();
 	luo_mem_exit();
 	luo_freeze_exit();
 	luo_handover_exit();

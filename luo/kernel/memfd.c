@@ -41,6 +41,12 @@
  * position and seals; one with F_SEAL_EXEC has no execute bits, as a
  * memfd made with MFD_NOEXEC_SEAL.  Running out of memory or a signal
  * during that is not a verdict on the data: the caller may try again.
+ * What bounds it is the page cache's allocation of each new page, not
+ * the copy: so the new memfd is a shmem file of luo's own tmpfs mount
+ * with huge=within_size, whose page cache takes 2 MiB folios where the
+ * memory allows (128 allocations for 256 MiB instead of 65 536), and
+ * small pages where it does not.  Without THP (the option is refused),
+ * the memfd is on the kernel's shm mount, as memfd_create() makes them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -48,6 +54,8 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/mount.h>
+#include <linux/mutex.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
 #include <linux/sched/signal.h>
@@ -323,6 +331,52 @@ static int luo_memfd_fill(struct file *file, const u8 *src, u64 size)
 	return 0;
 }
 
+/*
+ * The mount new memfds are made on: mounted at the first RETRIEVE_FD of a
+ * memfd, an ERR_PTR once the kernel refused it (then shm_mnt is used), and
+ * unmounted at exit (its files hold their own references to it).
+ * luo_memfd_mnt_lock serializes the mounting: a leaf.
+ */
+static DEFINE_MUTEX(luo_memfd_mnt_lock);
+static struct vfsmount *luo_memfd_mnt;
+
+static struct file *luo_memfd_new(u64 size)
+{
+	struct file_system_type *tmpfs;
+	struct vfsmount *mnt;
+	char opts[] = "huge=within_size"; /* parsed in place */
+
+	mutex_lock(&luo_memfd_mnt_lock);
+	if (!luo_memfd_mnt) {
+		/* tmpfs is built in: its type has no module reference. */
+		tmpfs = get_fs_type("tmpfs");
+		mnt = tmpfs ? vfs_kern_mount(tmpfs, SB_KERNMOUNT, "luo", opts) :
+			      ERR_PTR(-ENODEV);
+		/* Out of memory is "not now"; only a refusal is for good. */
+		if (IS_ERR(mnt) && PTR_ERR(mnt) != -EINVAL &&
+		    PTR_ERR(mnt) != -ENODEV) {
+			mutex_unlock(&luo_memfd_mnt_lock);
+			return ERR_CAST(mnt);
+		}
+		luo_memfd_mnt = mnt;
+	}
+	mnt = luo_memfd_mnt;
+	mutex_unlock(&luo_memfd_mnt_lock);
+	if (IS_ERR(mnt))
+		return shmem_file_setup("memfd:luo", size, VM_NORESERVE);
+	return shmem_file_setup_with_mnt(mnt, "memfd:luo", size, VM_NORESERVE);
+}
+
+/**
+ * luo_memfd_exit() - unmount the mount of retrieved memfds, if any.
+ */
+void luo_memfd_exit(void)
+{
+	if (!IS_ERR_OR_NULL(luo_memfd_mnt))
+		kern_unmount(luo_memfd_mnt);
+	luo_memfd_mnt = NULL;
+}
+
 /* The header of the data must describe exactly the bytes that follow. */
 static int luo_memfd_check(const void *data, u64 len)
 {
@@ -355,7 +409,7 @@ static int luo_memfd_retrieve(const void *data, u64 len, struct file **out)
 	size = le64_to_cpu(d->size);
 	seals = le32_to_cpu(d->seals);
 
-	file = shmem_file_setup("memfd:luo", size, VM_NORESERVE);
+	file = luo_memfd_new(size);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
