@@ -454,13 +454,14 @@ static void test_held_page(void)
  */
 static uint64_t huge_mapped(int fd, unsigned char *p, const char *when)
 {
-	long faults = minor_faults();
-	uint64_t phys, off;
+	uint64_t phys = 0, off;
 	unsigned char *q;
+	long faults;
 
 	if (huge_entries("1G"))
 		check(((uintptr_t)p & (GiB - 1)) == 0,
 		      "%s: mapped 1 GiB aligned", when);
+	faults = minor_faults();
 	for (off = 0; off < GiB; off += 2 * MiB)
 		(void)*(volatile unsigned char *)(p + off);
 	faults = minor_faults() - faults;
@@ -473,8 +474,10 @@ static uint64_t huge_mapped(int fd, unsigned char *p, const char *when)
 		      "%s: no 1 GiB entries, as pool_page_sizes says: %ld faults for 512 touches",
 		      when, faults);
 	q = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
-	phys = q != MAP_FAILED ? (void)*(volatile unsigned char *)q,
-	phys_of(q) : 0;
+	if (q != MAP_FAILED) {
+		(void)*(volatile unsigned char *)q;
+		phys = phys_of(q);
+	}
 	check(phys && !(phys & (GiB - 1)),
 	      "%s: at a 1 GiB boundary of physical memory (%#llx)", when,
 	      (unsigned long long)phys);
