@@ -190,6 +190,12 @@ run_suite() {
 	LUO_HANDOVER_BASE=0x3f000000 LUO_HANDOVER_SIZE=1040M \
 		run_selftest "${p}luo_mem_huge" "$LUO_TOP/build/vm/luo_mem_test" \
 		"$fixtures" --args huge --mem 3G --kexec 1 --timeout 600 "$@"
+	# A guest-sized memory file, 4.5 GiB (past 4 GiB, so that no length
+	# or offset may be cut to 32 bits), every word checked in each of a
+	# chain of three kernels; the images hold its extents only.
+	LUO_HANDOVER_BASE=0x100000000 LUO_HANDOVER_SIZE=4736M \
+		run_selftest "${p}luo_mem_big" "$LUO_TOP/build/vm/luo_mem_test" \
+		"$fixtures" --args big --mem 8G --kexec 2 --timeout 900 "$@"
 
 	# A kernel in the middle that does not load luo: the third refuses
 	# the image as stale with handover_max_age=5, restores it by default.

@@ -15,6 +15,9 @@
  * With the argument "huge" (a range holding a whole 1 GiB of physical
  * memory, qemu/run --kexec 1): a 1 GiB memory file mapped with 1 GiB
  * entries in both kernels, the same memory after the kexec.
+ * With the argument "big" (a range of several GiB, qemu/run --kexec 2):
+ * a guest-sized memory file of LUO_BIG_MIB (default 4608) through a chain
+ * of three kernels, every word of it checked in each.
  * A TAP program (luo_tap.h).
  */
 #define _GNU_SOURCE
@@ -527,6 +530,138 @@ static void huge2(int dev)
 	close(s);
 }
 
+/*
+ * A guest-sized memory file: LUO_BIG_MIB, by default 4608 MiB, past
+ * 4 GiB, so that a length or an offset cut to 32 bits anywhere shows.
+ * Every 8-byte word holds a value of its own offset (odd multiples are
+ * distinct modulo 2^64) and is checked in every kernel of the chain; the
+ * first word of three pages holds the page's physical address instead;
+ * and the image each freeze wrote is the file's extents, not its memory.
+ */
+static uint64_t big_len(void)
+{
+	const char *mib = getenv("LUO_BIG_MIB");
+
+	return (mib ? strtoull(mib, NULL, 0) : 4608) * MiB;
+}
+
+static uint64_t big_word(uint64_t off)
+{
+	return off * 0x9e3779b97f4a7c15ULL ^ 0x6c756f2d62696721ULL;
+}
+
+/* The pages that hold their physical address: first, at 4 GiB, last. */
+static void big_samples(uint64_t len, uint64_t at[3])
+{
+	at[0] = 0;
+	at[1] = len > 4 * GiB ? 4 * GiB : len / 2;
+	at[2] = len - PAGE;
+}
+
+/* The physical address of the page at @off of @fd, through a small mapping. */
+static uint64_t big_phys(int fd, uint64_t off, uint64_t *word)
+{
+	uint64_t *q =
+		mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	uint64_t phys;
+
+	if (q == MAP_FAILED)
+		die("mmap of one page");
+	*word = *(volatile uint64_t *)q;
+	phys = phys_of(q);
+	munmap(q, PAGE);
+	return phys;
+}
+
+static void big1(int dev)
+{
+	uint64_t len = big_len(), i, at[3], phys, old;
+	int fd = mem_create(len), s, k;
+	struct stat st;
+	uint64_t *p;
+	double t0;
+
+	check(fd >= 0, "a %llu MiB memory file (%d)",
+	      (unsigned long long)(len / MiB), fd);
+	if (fd < 0)
+		exit(1);
+	if (fstat(fd, &st))
+		st.st_size = -errno;
+	check((uint64_t)st.st_size == len, "st_size is its length (%lld)",
+	      (long long)st.st_size);
+	p = map(fd, len);
+	t0 = now_s();
+	for (i = 0; i < len / 8; i++)
+		p[i] = big_word(i * 8);
+	printf("# figures: wrote %llu MiB through the mapping in %.2f s\n",
+	       (unsigned long long)(len / MiB), now_s() - t0);
+	big_samples(len, at);
+	for (k = 0; k < 3; k++) {
+		phys = big_phys(fd, at[k], &old);
+		check(phys && old == big_word(at[k]),
+		      "page at %#llx: written, at %#llx",
+		      (unsigned long long)at[k], (unsigned long long)phys);
+		p[at[k] / 8] = phys;
+	}
+	munmap(p, len);
+	s = luo_create_session(dev, "big");
+	check(s >= 0 && !luo_preserve(s, fd, 1), "preserved");
+	close(fd);
+}
+
+static void big2(int dev, int stage)
+{
+	uint64_t len = big_len(), i, at[3], bad = 0, word, phys;
+	long image = status_num("restored_bytes");
+	int s = luo_retrieve_session(dev, "big"), fd, k;
+	struct stat st;
+	uint64_t *p;
+	double t0;
+
+	check(image > 0 && image < (long)MiB,
+	      "stage %d: the image held the extents, not the memory (%ld bytes for %llu MiB)",
+	      stage, image, (unsigned long long)(len / MiB));
+	t0 = now_s();
+	fd = s >= 0 ? luo_retrieve_fd(s, 1) : -1;
+	printf("# figures: RETRIEVE_FD of a %llu MiB memory file: %.3f ms\n",
+	       (unsigned long long)(len / MiB), (now_s() - t0) * 1e3);
+	check(fd >= 0, "stage %d: retrieved the big file", stage);
+	if (fd < 0)
+		exit(1);
+	if (fstat(fd, &st))
+		st.st_size = -errno;
+	check((uint64_t)st.st_size == len, "st_size is its length (%lld)",
+	      (long long)st.st_size);
+	big_samples(len, at);
+	for (k = 0; k < 3; k++) {
+		phys = big_phys(fd, at[k], &word);
+		check(phys && phys == word,
+		      "page at %#llx: the same physical memory (%#llx, was %#llx)",
+		      (unsigned long long)at[k], (unsigned long long)phys,
+		      (unsigned long long)word);
+	}
+	p = map(fd, len);
+	t0 = now_s();
+	for (i = 0; i < len / 8; i++)
+		bad += p[i] != big_word(i * 8) && i * 8 != at[0] &&
+		       i * 8 != at[1] && i * 8 != at[2];
+	printf("# figures: read %llu MiB through the mapping in %.2f s\n",
+	       (unsigned long long)(len / MiB), now_s() - t0);
+	check(!bad, "every word intact (%llu differ)", (unsigned long long)bad);
+	munmap(p, len);
+	check(!luo_finish(s), "FINISH");
+	close(s);
+	if (stage == 3) {
+		close(fd);
+		check(status_num("pool_files") == 0,
+		      "closed after FINISH: the pool is empty");
+		return;
+	}
+	s = luo_create_session(dev, "big");
+	check(s >= 0 && !luo_preserve(s, fd, 1), "preserved again");
+	close(fd);
+}
+
 static void stage1(int dev)
 {
 	int x, y, z, a, b, s;
@@ -567,7 +702,7 @@ static void stage1(int dev)
 
 static void stage2(int dev, int stage)
 {
-	int s = luo_retrieve_session(dev, "guest"), a, b, out;
+	int s = luo_retrieve_session(dev, "guest"), a, b, x, out;
 	double t0;
 
 	check(listed("file 1 luomem-v1 16777216 pending"),
@@ -586,6 +721,12 @@ static void stage2(int dev, int stage)
 	printf("# figures: RETRIEVE_FD of a %lu MiB memory file: %.3f ms\n",
 	       A_LEN / MiB, (now_s() - t0) * 1e3);
 	b = stage == 2 ? luo_retrieve_fd(s, 2) : -ENOENT;
+	t0 = now_s();
+	x = mem_create(2 * MiB);
+	printf("# figures: for scale, LIVEUPDATE_MEM_CREATE of a 2 MiB memory file: %.3f ms\n",
+	       (now_s() - t0) * 1e3);
+	check(x >= 0, "a new memory file beside the incoming ones");
+	close(x);
 	check(a >= 0, "RETRIEVE_FD: the 16 MiB file");
 	if (a < 0)
 		exit(1);
@@ -617,7 +758,8 @@ int main(int argc, char **argv)
 {
 	const char *st = getenv("LUO_STAGE");
 	int stage = st ? atoi(st) : 1, dev;
-	int huge = argc > 1 && !strcmp(argv[1], "huge");
+	const char *mode = argc > 1 ? argv[1] : "";
+	int huge = !strcmp(mode, "huge"), big = !strcmp(mode, "big");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	dev = open("/dev/liveupdate", O_RDWR);
@@ -626,6 +768,8 @@ int main(int argc, char **argv)
 		die("open /dev/liveupdate and /dev/liveupdate_mem");
 	if (huge)
 		stage == 1 ? huge1(dev) : huge2(dev);
+	else if (big)
+		stage == 1 ? big1(dev) : big2(dev, stage);
 	else if (stage == 1)
 		stage1(dev);
 	else
