@@ -104,6 +104,17 @@ unsigned long long luo_shim_now_ns(void);
 void luo_shim_cond_resched(void);
 
 /**
+ * luo_shim_check_read() - have the kernel's sanitizer check a whole read.
+ * @p: the first byte.
+ * @len: how many bytes, any number.
+ *
+ * For a loop built without KASAN (the image checksum): its reads are
+ * checked here once, as the kernel's memcpy() checks its buffers, rather
+ * than one call per word.  Reports a bad access like KASAN does.
+ */
+void luo_shim_check_read(const void *p, unsigned long long len);
+
+/**
  * luo_shim_bug() - report a broken core invariant, then the caller traps.
  * @what: a short description.
  *

@@ -14,12 +14,14 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/kasan-checks.h>
 #include <linux/kernel.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/timekeeping.h>
 #include <linux/slab.h>
 
@@ -43,6 +45,17 @@ unsigned long long luo_shim_now_ns(void)
 void luo_shim_cond_resched(void)
 {
 	cond_resched();
+}
+
+void luo_shim_check_read(const void *p, unsigned long long len)
+{
+	while (len) {
+		unsigned int n = min_t(unsigned long long, len, SZ_1G);
+
+		kasan_check_read(p, n);
+		p += n;
+		len -= n;
+	}
 }
 
 void luo_shim_log(int level, const char *fmt, ...)
