@@ -251,9 +251,46 @@ static u64 luo_memfd_data_len(struct luo_file *lf)
 	return sizeof(struct luo_memfd_data) + m->size;
 }
 
+/* Pages [@from, @to) of the data are zeros (holes), clipped to @size. */
+static void luo_memfd_zero(u8 *out, u64 size, pgoff_t from, pgoff_t to)
+{
+	u64 a = (u64)from << PAGE_SHIFT,
+	    b = min_t(u64, (u64)to << PAGE_SHIFT, size);
+
+	if (a < b)
+		memset(out + a, 0, b - a);
+}
+
 /*
- * The contents as the page cache has them now: each index is looked up
- * again (no allocation, no reference kept), a hole is zeros.
+ * Copy @folio's pages below @npages into the data, zeros for the holes
+ * between @next and it.  Return the index after it.
+ */
+static pgoff_t luo_memfd_copy_folio(struct folio *folio, u8 *out, u64 size,
+				    pgoff_t next, pgoff_t npages)
+{
+	pgoff_t i, end = min_t(pgoff_t, folio_next_index(folio), npages);
+	void *src;
+
+	luo_memfd_zero(out, size, next, folio->index);
+	/* fallocate()d and never written: zeros, not yet cleared. */
+	if (!folio_test_uptodate(folio)) {
+		luo_memfd_zero(out, size, folio->index, end);
+		return end;
+	}
+	for (i = max(folio->index, next); i < end; i++) {
+		u64 off = (u64)i << PAGE_SHIFT;
+
+		src = kmap_local_page(folio_file_page(folio, i));
+		memcpy(out + off, src, min_t(u64, PAGE_SIZE, size - off));
+		kunmap_local(src);
+	}
+	return end;
+}
+
+/*
+ * The contents as the page cache has them now, a batch of folios per
+ * lookup (no allocation; the references are dropped with each batch);
+ * a hole is zeros.
  */
 static int luo_memfd_write_data(struct luo_file *lf, void *dst, u64 len)
 {
@@ -261,7 +298,9 @@ static int luo_memfd_write_data(struct luo_file *lf, void *dst, u64 len)
 	struct address_space *mapping = file_inode(lf->file)->i_mapping;
 	struct luo_memfd_data *d = dst;
 	u8 *out = (u8 *)(d + 1);
-	pgoff_t i, npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
+	pgoff_t index = 0, next = 0, npages = DIV_ROUND_UP(m->size, PAGE_SIZE);
+	struct folio_batch fbatch;
+	unsigned int k;
 
 	if (len != luo_memfd_data_len(lf))
 		return -EINVAL;
@@ -270,63 +309,64 @@ static int luo_memfd_write_data(struct luo_file *lf, void *dst, u64 len)
 	d->seals = cpu_to_le32(m->seals_at_freeze);
 	d->flags = 0;
 	d->reserved = 0;
-	for (i = 0; i < npages; i++) {
-		u64 off = (u64)i << PAGE_SHIFT;
-		size_t n = min_t(u64, PAGE_SIZE, m->size - off);
-		struct folio *folio;
-		void *src;
-
+	folio_batch_init(&fbatch);
+	while (npages &&
+	       filemap_get_folios(mapping, &index, npages - 1, &fbatch)) {
+		for (k = 0; k < folio_batch_count(&fbatch); k++)
+			next = luo_memfd_copy_folio(fbatch.folios[k], out,
+						    m->size, next, npages);
+		folio_batch_release(&fbatch);
 		cond_resched();
-		folio = filemap_get_folio(mapping, i);
-		if (IS_ERR_OR_NULL(folio)) {
-			memset(out + off, 0, n);
-			continue;
-		}
-		/* fallocate()d and never written: zeros, not yet cleared. */
-		if (!folio_test_uptodate(folio)) {
-			memset(out + off, 0, n);
-		} else {
-			src = kmap_local_page(folio_file_page(folio, i));
-			memcpy(out + off, src, n);
-			kunmap_local(src);
-		}
-		folio_put(folio);
 	}
+	luo_memfd_zero(out, m->size, next, npages);
 	return 0;
 }
 
 /*
- * Fill @file from @src, page by page; pages of zeros stay holes.  The
- * pages are charged to the caller's memory cgroup; at its limit the
- * retrieval fails with -ENOMEM (the caller may retry) instead of calling
- * the OOM killer on its behalf.
+ * Fill @file from @src; pages of zeros stay holes.  A page that is not
+ * zeros gets its folio from shmem (2 MiB on luo's mount where the kernel
+ * has THP), and the rest of that folio is copied while it is at hand:
+ * one page cache lookup per folio, not per page.  The pages are charged
+ * to the caller's memory cgroup; at its limit the retrieval fails with
+ * -ENOMEM (the caller may retry) instead of calling the OOM killer on its
+ * behalf.
  */
 static int luo_memfd_fill(struct file *file, const u8 *src, u64 size)
 {
 	struct address_space *mapping = file->f_mapping;
-	pgoff_t i, npages = DIV_ROUND_UP(size, PAGE_SIZE);
+	pgoff_t i = 0, npages = DIV_ROUND_UP(size, PAGE_SIZE);
 	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL |
 		    __GFP_NOWARN;
 
-	for (i = 0; i < npages; i++) {
+	while (i < npages) {
 		u64 off = (u64)i << PAGE_SHIFT;
-		size_t n = min_t(u64, PAGE_SIZE, size - off);
+		struct folio *folio;
 		struct page *page;
+		pgoff_t end;
 		void *dst;
 
 		if (signal_pending(current))
 			return -EINTR;
 		cond_resched();
-		if (!memchr_inv(src + off, 0, n))
+		if (!memchr_inv(src + off, 0,
+				min_t(u64, PAGE_SIZE, size - off))) {
+			i++;
 			continue;
+		}
 		page = shmem_read_mapping_page_gfp(mapping, i, gfp);
 		if (IS_ERR(page))
 			return PTR_ERR(page);
-		dst = kmap_local_page(page);
-		memcpy(dst, src + off, n);
-		kunmap_local(dst);
-		set_page_dirty(page);
-		put_page(page);
+		folio = page_folio(page);
+		end = min(folio->index + folio_nr_pages(folio), npages);
+		for (; i < end; i++) {
+			off = (u64)i << PAGE_SHIFT;
+			dst = kmap_local_page(folio_file_page(folio, i));
+			memcpy(dst, src + off,
+			       min_t(u64, PAGE_SIZE, size - off));
+			kunmap_local(dst);
+		}
+		folio_mark_dirty(folio);
+		folio_put(folio);
 	}
 	return 0;
 }
