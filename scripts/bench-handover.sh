@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench-handover.sh [test|stock-6.12|stock-6.1] - freeze and restore
-# times of a live update, in one run, on that kernel (default: test).
+# bench-handover.sh [test|stock-6.12|stock-6.1] [memfd|memfile|sessions]...
+# - freeze and restore times of a live update, in one run, on that kernel
+# (default: test); the rows of the groups named (default: all three).
 #
 # Runs tools/luo-vmm across a kexec for 1, 64 and 256 MiB of guest memory
 # in a memfd (copied at the freeze and at RETRIEVE_FD) and for 64, 256 and
@@ -18,6 +19,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:-test}
+groups=${*:2}
+groups=${groups:-memfd memfile sessions}
+want() { [[ " $groups " == *" $1 "* ]]; }
 kroot=$("$LUO_TOP/scripts/test-kernel.sh")
 make -s -C "$LUO_TOP" module KDIR="$kroot/build" > /dev/null
 mkdir -p "$LUO_TOP/build/tools" "$LUO_TOP/build/vm"
@@ -55,12 +59,17 @@ run_vmm() {
 		"$(echo "$f / 1000" | bc -l)" "$(echo "$r / 1000" | bc -l)" "$rt" \
 		"$fd" "$mc" "$kc" "$wc"
 }
-for mib in 1 64 256; do
-	run_vmm memfd "$mib"
-done
-for mib in 64 256 1024; do
-	run_vmm "memory file" "$mib"
-done
+if want memfd; then
+	for mib in 1 64 256; do
+		run_vmm memfd "$mib"
+	done
+fi
+if want memfile; then
+	for mib in 64 256 1024; do
+		run_vmm "memory file" "$mib"
+	done
+fi
+want sessions || exit 0
 # Metadata: the handover test's sessions, 2000 and then 20 000 of them
 # (plus its 5 others and 505 memfds): linear in the number of records?
 for n in 2000 20000; do
