@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/io_uring.h>
 #include <linux/liveupdate_mem.h>
 #include <linux/loop.h>
 #include <stdint.h>
@@ -236,6 +237,40 @@ static void test_direct_io(unsigned char *p)
 	unlink("/tmp/luo-mem-disk");
 }
 
+/*
+ * A long-term pin of the mapping, the kind VFIO takes of guest RAM:
+ * io_uring's fixed buffers are pinned with FOLL_LONGTERM | FOLL_WRITE,
+ * which the kernel refuses to fsdax files and to memory it cannot keep
+ * in place.  Skipped where the kernel has no io_uring (the test kernel)
+ * or its io_uring takes no file-backed buffers at all (6.1: EOPNOTSUPP,
+ * before GUP is asked).
+ */
+static void test_longterm_pin(unsigned char *p)
+{
+	struct io_uring_params prm = { 0 };
+	struct iovec v = { p, 2 * MiB };
+	int ring = syscall(__NR_io_uring_setup, 1, &prm), err;
+
+	if (ring < 0) {
+		check(1, "FOLL_LONGTERM pin # SKIP no io_uring here (%d)",
+		      errno);
+		return;
+	}
+	err = syscall(__NR_io_uring_register, ring, IORING_REGISTER_BUFFERS, &v,
+		      1);
+	if (err)
+		err = -errno;
+	if (err == -EOPNOTSUPP)
+		check(1,
+		      "FOLL_LONGTERM pin # SKIP this io_uring takes no file-backed buffers");
+	else
+		check(!err && !syscall(__NR_io_uring_register, ring,
+				       IORING_UNREGISTER_BUFFERS, NULL, 0),
+		      "FOLL_LONGTERM pin of the mapping (an io_uring fixed buffer): %d",
+		      err);
+	close(ring);
+}
+
 static void test_file(void)
 {
 	const size_t len = 8 * MiB;
@@ -338,6 +373,7 @@ static void test_file(void)
 		close(pp[1]);
 	}
 	test_direct_io(p);
+	test_longterm_pin(p);
 	munmap(p, len);
 	close(fd);
 	check(status_num("pool_files") == 0 &&
