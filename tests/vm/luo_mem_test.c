@@ -241,9 +241,9 @@ static void test_direct_io(unsigned char *p)
  * A long-term pin of the mapping, the kind VFIO takes of guest RAM:
  * io_uring's fixed buffers are pinned with FOLL_LONGTERM | FOLL_WRITE,
  * which the kernel refuses to fsdax files and to memory it cannot keep
- * in place.  Skipped where the kernel has no io_uring (the test kernel)
- * or its io_uring takes no file-backed buffers at all (6.1: EOPNOTSUPP,
- * before GUP is asked).
+ * in place.  Skipped where the kernel has no io_uring or its io_uring
+ * takes no file-backed buffers at all (6.1: EOPNOTSUPP, before GUP is
+ * asked).
  */
 static void test_longterm_pin(unsigned char *p)
 {
