@@ -6,10 +6,13 @@
  * Stage 1: the interface (the ioctl's errnos, the file: size, mmap,
  * read/write, reopen, ftruncate, fallocate, GUP through process_vm_readv
  * and vmsplice, zeros when new and after reuse, ENOSPC, the pool's
- * figures, a page that outlives its file in a pipe); then two memory
- * files, one of them in two extents, whose every page holds its own
- * physical address, preserved in a session.
- * Stage 2: both retrieved, each page still at the physical address it
+ * figures, a page that outlives its file in a pipe, O_DIRECT, a
+ * long-term pin); then two memory files, one of them in two extents,
+ * whose every page holds its own physical address, preserved in a
+ * session, and two more alone in sessions of their own.
+ * Stage 2: the memory of those two back in the pool, one at FINISH of
+ * its session, one when its session is discarded, neither retrieved;
+ * the first two retrieved, each page still at the physical address it
  * holds, every byte intact; one preserved again in a new session.
  * Stage 3: that one once more.
  * With the argument "huge" (a range holding a whole 1 GiB of physical
@@ -425,6 +428,8 @@ static void verify(int fd, size_t len, uint64_t salt, const char *what)
 
 #define A_LEN (16 * MiB)
 #define B_LEN (6 * MiB)
+#define C_LEN (4 * MiB) /* in session "left": FINISHed, never retrieved */
+#define D_LEN (2 * MiB) /* in session "dropped": discarded */
 
 /*
  * A page that outlives its file: vmsplice put it in a pipe, then the
@@ -698,6 +703,45 @@ static void big2(int dev, int stage)
 	close(fd);
 }
 
+/* A memory file of @len preserved alone in session @name (kept open). */
+static void preserve_alone(int dev, const char *name, size_t len)
+{
+	int s = luo_create_session(dev, name), fd = mem_create(len);
+
+	check(s >= 0 && fd >= 0 && !luo_preserve(s, fd, 1),
+	      "a %zu MiB memory file alone in session %s", len / MiB, name);
+	close(fd);
+}
+
+/*
+ * The memory of incoming files nobody retrieved goes back to the pool:
+ * at FINISH of their session, and when the session is discarded.
+ */
+static void test_unretrieved(int dev)
+{
+	long used = status_num("pool_used_bytes");
+	int s = luo_retrieve_session(dev, "left"), fd;
+
+	check(status_num("pool_files") == 4 &&
+		      used == (long)(A_LEN + B_LEN + C_LEN + D_LEN),
+	      "the pool holds all four incoming files (%ld bytes)", used);
+	check(s >= 0 && !luo_finish(s),
+	      "FINISH of a session whose memory file nobody retrieved");
+	check(status_num("pool_files") == 3 &&
+		      status_num("pool_used_bytes") == used - (long)C_LEN,
+	      "FINISH gave its memory back to the pool");
+	close(s);
+	fd = open("/sys/class/misc/liveupdate/discard", O_WRONLY);
+	check(fd >= 0 && write(fd, "1", 1) == 1, "discard");
+	close(fd);
+	check(status_num("pool_files") == 2 &&
+		      status_num("pool_used_bytes") ==
+			      used - (long)(C_LEN + D_LEN),
+	      "discarding a session gave its file's memory back to the pool");
+	check(luo_retrieve_session(dev, "dropped") == -ENOENT,
+	      "the discarded session is gone");
+}
+
 static void stage1(int dev)
 {
 	int x, y, z, a, b, s;
@@ -729,11 +773,13 @@ static void stage1(int dev)
 	check(!luo_preserve(s, a, 1) && !luo_preserve(s, b, 2),
 	      "PRESERVE_FD takes memory files");
 	check(luo_preserve(s, a, 3) == -EBUSY, "the same file twice: EBUSY");
+	preserve_alone(dev, "left", C_LEN);
+	preserve_alone(dev, "dropped", D_LEN);
 	check(listed("file 1 luomem-v1 16777216 preserved"),
 	      "listed with its length");
 	close(a);
 	close(b);
-	check(status_num("pool_files") == 2, "luo keeps them alive");
+	check(status_num("pool_files") == 4, "luo keeps them alive");
 }
 
 static void stage2(int dev, int stage)
@@ -746,6 +792,8 @@ static void stage2(int dev, int stage)
 	check(s >= 0, "stage %d: retrieved the session", stage);
 	if (s < 0)
 		exit(1);
+	if (stage == 2)
+		test_unretrieved(dev);
 	check(status_num("pool_files") == (stage == 2 ? 2 : 1) &&
 		      status_num("pool_used_bytes") ==
 			      (long)(stage == 2 ? A_LEN + B_LEN : A_LEN),
