@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/liveupdate.h>
+#include <linux/liveupdate_mem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1027,6 +1028,35 @@ TEST_F(dev, discard_drops_what_nobody_retrieved)
 	close(a);
 	close(b);
 	EXPECT_EQ(0, sh("grep -qx 'sessions_in: 0' "
+			"/sys/class/misc/liveupdate/status"));
+}
+
+/*
+ * The round trip cannot carry a memory file: its memory is still the
+ * outgoing file's, so the decoded image cannot claim it.  The round trip
+ * fails whole with EINVAL and the outgoing session is as it was.
+ */
+TEST_F(dev, round_trip_refuses_memory_files)
+{
+	struct liveupdate_mem_create mc = { .size = sizeof(mc),
+					    .length = 2 << 20 };
+	int mem = open("/dev/liveupdate_mem", O_RDWR), s;
+
+	if (mem < 0)
+		SKIP(return, "no /dev/liveupdate_mem (no handover range)");
+	ASSERT_EQ(0, ioctl(mem, LIVEUPDATE_MEM_CREATE, &mc));
+	s = create_session(self->dev, "rt-mem");
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, preserve(s, mc.fd, 1));
+	EXPECT_EQ(-EINVAL, roundtrip());
+	EXPECT_EQ(-ENOENT, retrieve_session(self->dev, "rt-mem"));
+	EXPECT_EQ(-EBUSY, preserve(s, mc.fd, 2)); /* still preserved */
+	EXPECT_EQ(0, sh("grep -qx 'files_out: 1' "
+			"/sys/class/misc/liveupdate/status"));
+	close(s);
+	close(mc.fd);
+	close(mem);
+	EXPECT_EQ(0, sh("grep -qx 'pool_files: 0' "
 			"/sys/class/misc/liveupdate/status"));
 }
 
