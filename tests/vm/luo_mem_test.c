@@ -572,6 +572,27 @@ static void huge2(int dev)
 }
 
 /*
+ * The end of a later stage, after FINISH: in the last one close @fd, the
+ * retrieved memory file, after which the pool must be empty; before it,
+ * preserve @fd again in a new session @name, for the next kernel.
+ */
+static void carry_or_close(int dev, int fd, const char *name, int last)
+{
+	int out;
+
+	if (last) {
+		close(fd);
+		check(status_num("pool_files") == 0,
+		      "closed after FINISH: the pool is empty");
+		return;
+	}
+	out = luo_create_session(dev, name);
+	check(out >= 0 && !luo_preserve(out, fd, 1),
+	      "a retrieved memory file is preserved again");
+	close(fd);
+}
+
+/*
  * A guest-sized memory file: LUO_BIG_MIB, by default 4608 MiB, past
  * 4 GiB, so that a length or an offset cut to 32 bits anywhere shows.
  * Every 8-byte word holds a value of its own offset (odd multiples are
@@ -692,15 +713,7 @@ static void big2(int dev, int stage)
 	munmap(p, len);
 	check(!luo_finish(s), "FINISH");
 	close(s);
-	if (stage == 3) {
-		close(fd);
-		check(status_num("pool_files") == 0,
-		      "closed after FINISH: the pool is empty");
-		return;
-	}
-	s = luo_create_session(dev, "big");
-	check(s >= 0 && !luo_preserve(s, fd, 1), "preserved again");
-	close(fd);
+	carry_or_close(dev, fd, "big", stage == 3);
 }
 
 /* A memory file of @len preserved alone in session @name (kept open). */
@@ -784,7 +797,7 @@ static void stage1(int dev)
 
 static void stage2(int dev, int stage)
 {
-	int s = luo_retrieve_session(dev, "guest"), a, b, x, out;
+	int s = luo_retrieve_session(dev, "guest"), a, b, x;
 	double t0;
 
 	check(listed("file 1 luomem-v1 16777216 pending"),
@@ -823,19 +836,10 @@ static void stage2(int dev, int stage)
 	}
 	check(!luo_finish(s), "FINISH");
 	close(s);
-	if (stage == 3) {
-		close(a);
-		check(status_num("pool_files") == 0,
-		      "closed after FINISH: the pool is empty");
-		return;
-	}
-	check(status_num("pool_files") == 1,
-	      "the closed 6 MiB file went back to the pool");
-	/* Across one more kexec. */
-	out = luo_create_session(dev, "guest");
-	check(out >= 0 && !luo_preserve(out, a, 1),
-	      "a retrieved memory file is preserved again");
-	close(a);
+	if (stage == 2)
+		check(status_num("pool_files") == 1,
+		      "the closed 6 MiB file went back to the pool");
+	carry_or_close(dev, a, "guest", stage == 3);
 }
 
 int main(int argc, char **argv)
