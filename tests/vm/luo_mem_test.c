@@ -635,11 +635,21 @@ static uint64_t big_phys(int fd, uint64_t off, uint64_t *word)
 	return phys;
 }
 
+/* fstat() says the file is @len long. */
+static void check_size(int fd, uint64_t len)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		st.st_size = -errno;
+	check((uint64_t)st.st_size == len, "st_size is its length (%lld)",
+	      (long long)st.st_size);
+}
+
 static void big1(int dev)
 {
 	uint64_t len = big_len(), i, at[3], phys, old;
 	int fd = mem_create(len), s, k;
-	struct stat st;
 	uint64_t *p;
 	double t0;
 
@@ -647,10 +657,7 @@ static void big1(int dev)
 	      (unsigned long long)(len / MiB), fd);
 	if (fd < 0)
 		exit(1);
-	if (fstat(fd, &st))
-		st.st_size = -errno;
-	check((uint64_t)st.st_size == len, "st_size is its length (%lld)",
-	      (long long)st.st_size);
+	check_size(fd, len);
 	p = map(fd, len);
 	t0 = now_s();
 	for (i = 0; i < len / 8; i++)
@@ -676,7 +683,6 @@ static void big2(int dev, int stage)
 	uint64_t len = big_len(), i, at[3], bad = 0, word, phys;
 	long image = status_num("restored_bytes");
 	int s = luo_retrieve_session(dev, "big"), fd, k;
-	struct stat st;
 	uint64_t *p;
 	double t0;
 
@@ -690,10 +696,7 @@ static void big2(int dev, int stage)
 	check(fd >= 0, "stage %d: retrieved the big file", stage);
 	if (fd < 0)
 		exit(1);
-	if (fstat(fd, &st))
-		st.st_size = -errno;
-	check((uint64_t)st.st_size == len, "st_size is its length (%lld)",
-	      (long long)st.st_size);
+	check_size(fd, len);
 	big_samples(len, at);
 	for (k = 0; k < 3; k++) {
 		phys = big_phys(fd, at[k], &word);
