@@ -259,22 +259,6 @@ static double now_s(void)
 }
 
 /* Word @w of page @pg of the big memfd: different in every word. */
-/* A "Key: N kB" line of /proc/meminfo, or -1. */
-static long meminfo_kib(const char *key)
-{
-	FILE *f = fopen("/proc/meminfo", "r");
-	char line[128];
-	size_t n = strlen(key);
-	long v = -1;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n) && line[n] == ':')
-			v = atol(line + n + 1);
-	if (f)
-		fclose(f);
-	return v;
-}
-
 static uint64_t big_word(uint64_t pg, uint64_t w)
 {
 	return ((pg << 32) | w) * 0x9E3779B97F4A7C15ULL ^ 0xA5A5A5A5A5A5A5A5ULL;
@@ -328,7 +312,8 @@ static int big(int dev, int stage)
 	      size >> 20);
 	/* luo builds it in 2 MiB folios where the kernel has THP. */
 	if (!access("/sys/kernel/mm/transparent_hugepage", F_OK)) {
-		long huge = meminfo_kib("ShmemHugePages") << 10;
+		char *kib = field_of("/proc/meminfo", "ShmemHugePages");
+		long huge = kib ? atol(kib) << 10 : -1;
 
 		check(huge >= (long)size / 2,
 		      "the new memfd is mostly 2 MiB folios (%ld MiB of them)",

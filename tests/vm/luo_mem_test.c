@@ -736,7 +736,7 @@ static void preserve_alone(int dev, const char *name, size_t len)
 static void test_unretrieved(int dev)
 {
 	long used = status_num("pool_used_bytes");
-	int s = luo_retrieve_session(dev, "left"), fd;
+	int s = luo_retrieve_session(dev, "left");
 
 	check(status_num("pool_files") == 4 &&
 		      used == (long)(A_LEN + B_LEN + C_LEN + D_LEN),
@@ -747,9 +747,8 @@ static void test_unretrieved(int dev)
 		      status_num("pool_used_bytes") == used - (long)C_LEN,
 	      "FINISH gave its memory back to the pool");
 	close(s);
-	fd = open("/sys/class/misc/liveupdate/discard", O_WRONLY);
-	check(fd >= 0 && write(fd, "1", 1) == 1, "discard");
-	close(fd);
+	check(!luo_write_file("/sys/class/misc/liveupdate/discard", "1"),
+	      "discard");
 	check(status_num("pool_files") == 2 &&
 		      status_num("pool_used_bytes") ==
 			      used - (long)(C_LEN + D_LEN),
