@@ -238,7 +238,7 @@ void CoreTest::TearDown()
 		close(files.begin()->first);
 	luo_discard_incoming(r);
 	EXPECT_EQ(0u, luo_registry_count(r, LUO_OUTGOING));
-	EXPECT_EQ(0u, luo_registry_reserved(r));
+	EXPECT_EQ(0u, reserved_bytes(r));
 	luo_core_free(r);
 	/* Every claim went back, or to the file retrieved from it. */
 	for (const auto &c : fake::claims)
@@ -344,4 +344,28 @@ std::vector<std::string> CoreTest::listing()
 
 	luo_core_list(r, &ops, &lines);
 	return lines;
+}
+
+std::string CoreTest::state(luo_session *s)
+{
+	std::string suffix = std::string(" ") + luo_session_name(s);
+	std::string dir = luo_session_dir(s) == LUO_OUTGOING ? "out " : "in ";
+
+	for (const std::string &l : listing()) {
+		if (l.rfind("session " + dir, 0) != 0 ||
+		    l.size() < suffix.size() ||
+		    l.compare(l.size() - suffix.size(), suffix.size(), suffix))
+			continue;
+		std::string rest = l.substr(8 + dir.size());
+		return rest.substr(0, rest.find(' '));
+	}
+	return "(not listed)";
+}
+
+unsigned long long reserved_bytes(luo_core *c)
+{
+	luo_counts n;
+
+	luo_core_counts(c, &n);
+	return n.reserved;
 }

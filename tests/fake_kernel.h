@@ -69,6 +69,9 @@ extern const luo_file_handler *const kHandlers[2];
 
 } /* namespace fake */
 
+/* The handover bytes reserved, as luo_core_counts() says. */
+unsigned long long reserved_bytes(luo_core *c);
+
 /* generation 7, a fixed wall-clock time */
 extern const luo_image_stamp kTestStamp;
 
@@ -99,6 +102,8 @@ protected:
 	std::vector<unsigned char> serialize(int *err = nullptr);
 	/* The listing, a line per session and file. */
 	std::vector<std::string> listing();
+	/* The state the listing gives @s ("open", "retrieved", ...). */
+	std::string state(luo_session *s);
 	luo_core *r = nullptr;
 	std::map<luo_session *, struct file *> files; /* the sessions' files */
 

@@ -5,9 +5,11 @@
  * and decoding (image.cpp), through core.h with the fakes of
  * fake_kernel.h.
  */
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -48,9 +50,9 @@ TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
 	add(s3, 0xffffffffffffffffULL, &c);
 
 	auto img = serialize();
-	EXPECT_EQ(img.size(), luo_image_header_cost() + 3 * luo_session_cost() +
-				      luo_file_cost(5) + luo_file_cost(0) +
-				      luo_file_cost(1000));
+	EXPECT_EQ(img.size(), luo_image_header_cost() + 3 * luo::kSessionCost +
+				      luo::file_cost(5) + luo::file_cost(0) +
+				      luo::file_cost(1000));
 	EXPECT_EQ(1, a.frozen);
 	luo_unfreeze_all(r);
 	EXPECT_EQ(0, a.frozen);
@@ -567,13 +569,13 @@ TEST_F(LifecycleTest, FinishIsAllOrNothing)
 	f2->can_finish = false;
 	EXPECT_EQ(-EBUSY, luo_finish(r, in));
 	EXPECT_EQ(0, f1->finished + f2->finished);
-	EXPECT_STREQ("retrieved", luo_session_state(in));
+	EXPECT_EQ("retrieved", state(in));
 	EXPECT_EQ("1", retrieve_fd(in, 1)); /* still there */
 	f2->can_finish = true;
 	EXPECT_EQ(0, luo_finish(r, in));
 	EXPECT_EQ(1, f1->finished);
 	EXPECT_EQ(1, f2->finished);
-	EXPECT_STREQ("finished", luo_session_state(in));
+	EXPECT_EQ("finished", state(in));
 	EXPECT_EQ("-2", retrieve_fd(in, 1)); /* the files are gone */
 	EXPECT_EQ(0, luo_finish(r, in));     /* again: nothing to do */
 	/* Ours are the last references: they die with their fput. */
@@ -618,6 +620,51 @@ TEST_F(LifecycleTest, DiscardKeepsRetrievedSessions)
 	int err = 0;
 	EXPECT_EQ(nullptr, retrieve("b", &err));
 	EXPECT_EQ(-ENOENT, err);
+}
+
+/*
+ * The sysfs discard and RETRIEVE_SESSION of the same session on two
+ * threads (TSan watches): exactly one wins.  A retrieved session stays
+ * and its file is restored; a discarded one is not found.
+ */
+TEST_F(LifecycleTest, DiscardRacingRetrieveSessionHasOneWinner)
+{
+	int retrieved = 0;
+
+	for (int round = 0; round < 200; round++) {
+		luo_session *out = session("race");
+		add(out, 1, &fake("kept"));
+		ROUND_TRIP();
+		close(out);
+		unsigned long discarded = 99;
+		std::atomic<int> ready{0};
+		auto start = [&ready] {
+			ready++;
+			while (ready.load() < 2) {
+			}
+		};
+		std::thread t([&] {
+			start();
+			discarded = luo_discard_unretrieved(r);
+		});
+		int err = 0;
+		start();
+		luo_session *in = retrieve("race", &err);
+		t.join();
+		if (in) {
+			retrieved++;
+			EXPECT_EQ(0u, discarded);
+			EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+			EXPECT_EQ("kept", retrieve_fd(in, 1));
+			close(in);
+		} else {
+			EXPECT_EQ(-ENOENT, err);
+			EXPECT_EQ(1u, discarded);
+		}
+		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	}
+	/* Both orders happened (not a check of the rule, of the test). */
+	RecordProperty("retrieved", retrieved);
 }
 
 TEST_F(LifecycleTest, RetrieveSessionRules)
@@ -700,7 +747,7 @@ TEST_F(LifecycleTest, PreserveChecksInOrderAndUndoesEveryStep)
 	add(s, 2, &refused, -ENOENT);
 	add(s, 2, &a, -EBUSY); /* preserved once, in any session */
 	add(session("q"), 1, &a, -EBUSY);
-	const unsigned long long reserved = luo_registry_reserved(r);
+	const unsigned long long reserved = reserved_bytes(r);
 	FakeFile &b = fake("b");
 	b.preserve_err = -EOPNOTSUPP;
 	add(s, 2, &b, -EOPNOTSUPP);
@@ -709,15 +756,15 @@ TEST_F(LifecycleTest, PreserveChecksInOrderAndUndoesEveryStep)
 	add(s, 2, &b, -ENOMEM);
 	EXPECT_EQ(0, b.preserved);
 	EXPECT_EQ(1, b.refs);
-	EXPECT_EQ(reserved, luo_registry_reserved(r));
+	EXPECT_EQ(reserved, reserved_bytes(r));
 	/* The capacity is checked after preserve, before populate. */
-	luo_core_set_capacity(r, reserved + luo_file_cost(1) - 1);
+	luo_core_set_capacity(r, reserved + luo::file_cost(1) - 1);
 	b.populate_err = 0;
 	add(s, 2, &b, -ENOSPC);
 	EXPECT_EQ(0, b.preserved);
-	luo_core_set_capacity(r, reserved + luo_file_cost(1));
+	luo_core_set_capacity(r, reserved + luo::file_cost(1));
 	add(s, 2, &b);
-	EXPECT_EQ(reserved + luo_file_cost(1), luo_registry_reserved(r));
+	EXPECT_EQ(reserved + luo::file_cost(1), reserved_bytes(r));
 	/* Faults: each allocation failing leaves the state as it was. */
 	FakeFile &c = fake("c");
 	luo_core_set_capacity(r, ~0ULL);
@@ -746,7 +793,7 @@ TEST_F(LifecycleTest, CloseOfAnOutgoingSessionUnpreservesNewestFirst)
 	close(s);
 	EXPECT_EQ((std::vector<std::string>{"unpreserve b", "unpreserve a"}),
 		  log);
-	EXPECT_EQ(0u, luo_registry_reserved(r));
+	EXPECT_EQ(0u, reserved_bytes(r));
 	EXPECT_EQ(1, a.refs);
 	EXPECT_EQ(1, b.refs);
 	a.log = b.log = nullptr; /* TearDown outlives it */
@@ -762,7 +809,7 @@ TEST_F(LifecycleTest, CreateSessionRulesAndCapacity)
 	session("x");
 	char x[LUO_NAME_BUF] = "x";
 	EXPECT_EQ(-EEXIST, luo_create_session(r, x, &f));
-	luo_core_set_capacity(r, 2 * luo_session_cost());
+	luo_core_set_capacity(r, 2 * luo::kSessionCost);
 	session("y");
 	char z[LUO_NAME_BUF] = "z";
 	EXPECT_EQ(-ENOSPC, luo_create_session(r, z, &f));
@@ -772,7 +819,7 @@ TEST_F(LifecycleTest, CreateSessionRulesAndCapacity)
 	host_shim_fail_nth_alloc(1);
 	EXPECT_EQ(-ENOMEM, luo_create_session(r, z, &f));
 	EXPECT_EQ(2u, luo_registry_count(r, LUO_OUTGOING));
-	EXPECT_EQ(2 * luo_session_cost(), luo_registry_reserved(r));
+	EXPECT_EQ(2 * luo::kSessionCost, reserved_bytes(r));
 }
 
 TEST_F(LifecycleTest, PreserveFdLooksTheDescriptorUp)
@@ -831,8 +878,8 @@ TEST_F(FreezeTest, DrainedFreezeWritesTheImageAndKeepsTheGate)
 	EXPECT_EQ(10u, fake::gate_timeout_ms);
 	EXPECT_EQ(1, fake::gate_held); /* until the jump, or a thaw */
 	EXPECT_EQ(1, a.frozen);
-	EXPECT_EQ(luo_image_header_cost() + luo_session_cost() +
-			  luo_file_cost(3),
+	EXPECT_EQ(luo_image_header_cost() + luo::kSessionCost +
+			  luo::file_cost(3),
 		  used);
 	EXPECT_EQ(0, luo_image_check(img.data(), used, nullptr, nullptr, 0));
 	luo_unfreeze_all(r);

@@ -105,15 +105,6 @@ TEST(NameRules, BytesAfterTheNulAreIgnored)
 	EXPECT_EQ(len, 5u);
 }
 
-TEST(NameRules, CApiReturnsLengthOrMinusErrno)
-{
-	char buf[64] = {};
-
-	EXPECT_EQ(luo_name_check(buf), -EINVAL);
-	strcpy(buf, "abc");
-	EXPECT_EQ(luo_name_check(buf), 3);
-}
-
 TEST_F(RegistryTest, CreateLookupRemove)
 {
 	Session *s = create("vm-1");

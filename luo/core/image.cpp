@@ -483,16 +483,6 @@ using namespace luo;
 
 extern "C" {
 
-unsigned long long luo_session_cost(void)
-{
-	return kSessionCost;
-}
-
-unsigned long long luo_file_cost(unsigned long long data_len)
-{
-	return file_cost(data_len);
-}
-
 unsigned long long luo_image_header_cost(void)
 {
 	return sizeof(ImageHeader);

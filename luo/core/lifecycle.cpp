@@ -186,7 +186,7 @@ int preserve_steps(luo_core *c, File *f, struct file *file)
 	err = f->k.h->preserve(&f->k);
 	if (err)
 		goto out_release;
-	f->reserved = luo_file_cost(f->k.reserve);
+	f->reserved = luo::file_cost(f->k.reserve);
 	err = c->pool.reserve_image(f->reserved).to_kernel();
 	if (err)
 		goto out_unpreserve;
@@ -602,72 +602,6 @@ void luo_core_list(luo_core *c, const luo_listing_ops *ops, void *arg)
 			return true;
 		});
 	}
-}
-
-unsigned int luo_registry_buckets(luo_core *c)
-{
-	return c->reg.buckets();
-}
-
-int luo_name_check(const char *name)
-{
-	luo::u32 len;
-	luo::Status st = Registry::check_name(name, &len);
-
-	return st.ok() ? static_cast<int>(len) : st.to_kernel();
-}
-
-int luo_registry_add(luo_core *c, const char *name, luo_dir dir,
-		     luo_session **out)
-{
-	luo::Result<Session *> res =
-		c->reg.create(name, static_cast<Direction>(dir));
-
-	if (!res.ok())
-		return res.status().to_kernel();
-	*out = luo::C(res.value());
-	return 0;
-}
-
-luo_session *luo_registry_lookup(luo_core *c, const char *name, luo_dir dir)
-{
-	return luo::C(c->reg.lookup(name, static_cast<Direction>(dir)).leak());
-}
-
-void luo_registry_put(luo_core *c, luo_session *s)
-{
-	luo::S(s)->put();
-}
-
-int luo_registry_remove(luo_core *c, luo_session *s)
-{
-	return c->reg.remove(luo::S(s)) ? 1 : 0;
-}
-
-unsigned long long luo_registry_reserved(luo_core *c)
-{
-	return c->pool.image_reserved();
-}
-
-void luo_session_lock(luo_session *s)
-{
-	luo::S(s)->lock();
-}
-
-void luo_session_unlock(luo_session *s)
-{
-	luo::S(s)->unlock();
-}
-
-const char *luo_session_state(luo_session *s)
-{
-	return state_name(luo::S(s)->get_state());
-}
-
-void luo_session_mark_retrieved(luo_session *s)
-{
-	luo::S(s)->assert_held();
-	luo::S(s)->set_state(SessionState::kRetrieved);
 }
 
 } /* extern "C" */

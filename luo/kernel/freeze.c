@@ -258,6 +258,7 @@ static struct notifier_block luo_reboot_nb = {
 int luo_test_serialize(void **image, u64 *len)
 {
 	struct luo_image_stamp stamp;
+	struct luo_counts counts;
 	u64 cap, used = 0;
 	char why[48];
 	void *buf;
@@ -269,7 +270,8 @@ int luo_test_serialize(void **image, u64 *len)
 		return -ETIMEDOUT;
 	}
 	/* Drained: what is reserved now is what will be written. */
-	cap = luo_image_header_cost() + luo_registry_reserved(luo_state.core);
+	luo_core_counts(luo_state.core, &counts);
+	cap = luo_image_header_cost() + counts.reserved;
 	buf = kvzalloc(cap, GFP_KERNEL);
 	if (!buf) {
 		up_write(&luo_serialize_rwsem);

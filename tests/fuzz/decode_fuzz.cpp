@@ -295,13 +295,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		luo_image_seal(img, len < size ? len : size);
 	}
+	luo_counts n;
+
 	if (luo_core_new(&kKops, kHandlers, 1, &c))
 		die("core");
 	if (!luo_deserialize(c, img, size, why, sizeof(why)))
 		use(c);
 	else if (luo_registry_count(c, LUO_INCOMING))
 		die("a rejected image left incoming sessions");
-	if (luo_registry_count(c, LUO_INCOMING) || luo_registry_reserved(c))
+	luo_core_counts(c, &n);
+	if (n.sessions[LUO_INCOMING] || n.reserved)
 		die("something is left after close");
 	luo_core_free(c);
 	if (live_files)
