@@ -44,8 +44,10 @@ void kget_file(struct file *f)
 void kfput(struct file *f)
 {
 	EXPECT_GT(f->refs, 0) << f->name;
-	if (--f->refs == 0 && f->heap)
+	if (--f->refs == 0 && f->heap) {
+		luo_memfile_free(f->mem);
 		delete f;
+	}
 }
 
 const void *kfile_key(struct file *f)
@@ -63,17 +65,17 @@ int ksession_file(luo_session *s, struct file **out)
 	return 0;
 }
 
-bool can_preserve(struct file *f)
+bool can_preserve(luo_core *, struct file *f)
 {
-	return !f->refuse && !f->session && !f->claims;
+	return !f->refuse && !f->session && !f->claims && !f->mem;
 }
 
-bool can_preserve_claims(struct file *f)
+bool can_preserve_claims(luo_core *, struct file *f)
 {
 	return !f->refuse && !f->session && f->claims;
 }
 
-int preserve(luo_file *lf)
+int preserve(luo_core *, luo_file *lf)
 {
 	if (lf->file->preserve_err)
 		return lf->file->preserve_err;
@@ -122,12 +124,13 @@ int write_data(luo_file *lf, void *dst, unsigned long long len)
 	return 0;
 }
 
-int check(const void *data, unsigned long long len)
+int check(luo_core *, const void *data, unsigned long long len)
 {
 	return len >= 3 && !memcmp(data, "BAD", 3) ? -EINVAL : 0;
 }
 
-int retrieve(const void *data, unsigned long long len, struct file **out)
+int retrieve(luo_core *, const void *data, unsigned long long len,
+	     struct file **out)
 {
 	std::string d(static_cast<const char *>(data), len);
 
@@ -146,7 +149,7 @@ int retrieve(const void *data, unsigned long long len, struct file **out)
 	return 0;
 }
 
-int claim(const void *data, unsigned long long len)
+int claim(luo_core *, const void *data, unsigned long long len)
 {
 	std::string d(static_cast<const char *>(data), len);
 
@@ -161,7 +164,7 @@ unsigned long long content_len(const void *data, unsigned long long len)
 	return len * 1000;
 }
 
-void unclaim(const void *data, unsigned long long len)
+void unclaim(luo_core *, const void *data, unsigned long long len)
 {
 	std::string d(static_cast<const char *>(data), len);
 
@@ -177,6 +180,21 @@ bool can_finish(luo_file *lf)
 void finish(luo_file *lf)
 {
 	lf->file->finished++;
+}
+
+luo_memfile *kmemfile_of(struct file *f)
+{
+	return f->mem;
+}
+
+int kmemfile_open(luo_memfile *m, struct file **out)
+{
+	auto *f = new struct file;
+
+	f->heap = true;
+	f->mem = m;
+	*out = f;
+	return 0;
 }
 
 bool kgate_close(unsigned int timeout_ms)
@@ -196,9 +214,10 @@ void kgate_release()
 
 } /* namespace */
 
-const luo_kernel_ops kKops = {kfget,	    kget_file,	   kfput,
-			      kfile_key,    ksession_file, kgate_close,
-			      kgate_release};
+const luo_kernel_ops kKops = {
+	kfget,	     kget_file,	    kfput,	 kfile_key,	ksession_file,
+	kgate_close, kgate_release, kmemfile_of, kmemfile_open,
+};
 
 const luo_file_handler kHandler = {
 	"fake-v1", can_preserve, preserve, populate,   unpreserve,

@@ -22,9 +22,9 @@
 /*
  * The kernel's struct file, as the host tests have it: its contents are
  * @data; the rest says what the handler should do with it and counts what
- * was done.  A session's file has @session.  Files the core made (by
- * session_file, or the handler's retrieve) are @heap and die at their
- * last fput.
+ * was done.  A session's file has @session, a memory file @mem.  Files
+ * the core made (by session_file, memfile_open, or the handler's
+ * retrieve) are @heap and die at their last fput, with their @mem.
  */
 struct file {
 	std::string data;
@@ -41,6 +41,7 @@ struct file {
 	std::vector<std::string> *log = nullptr;
 	std::string name;
 	luo_session *session = nullptr;
+	luo_memfile *mem = nullptr; /* a memory file: its memory */
 	bool heap = false;
 };
 

@@ -232,13 +232,34 @@ TEST_F(PoolTest, ClaimTakesExactlyWhatIsNamedOrNothing)
 	EXPECT_EQ(0u, stats().used);
 }
 
-/* Memory files through the C API, and their records. */
+/*
+ * Memory files through the C API, and their records through the core's
+ * handler "luomem-v1" (its kernel side: fake_kernel.cpp's kmemfile_*).
+ */
 struct MemFileTest : ::testing::Test {
 	luo_core *c = nullptr;
+	const luo_file_handler &h = luo::kMemHandler;
 	void SetUp() override
 	{
-		ASSERT_EQ(0, luo_core_new(nullptr, nullptr, 0, &c));
+		ASSERT_EQ(0, luo_core_new(&fake::kKops, nullptr, 0, &c));
 		ASSERT_EQ(0, luo_core_set_range(c, 64 * kChunk, 0, 0));
+	}
+	/* The record PRESERVE_FD and the freeze would write of @m. */
+	std::vector<unsigned char> record(luo_memfile *m)
+	{
+		FakeFile f;
+		f.mem = m;
+		luo_file lf = {&f, nullptr, 0, 0, nullptr};
+
+		EXPECT_TRUE(h.can_preserve(c, &f));
+		EXPECT_EQ(0, h.preserve(c, &lf));
+		EXPECT_EQ(luo_memfile_length(m), lf.size);
+		std::vector<unsigned char> rec(h.data_len(&lf));
+		EXPECT_EQ(lf.reserve, rec.size());
+		EXPECT_EQ(-ENOSPC,
+			  h.write_data(&lf, rec.data(), rec.size() - 1));
+		EXPECT_EQ(0, h.write_data(&lf, rec.data(), rec.size()));
+		return rec;
 	}
 	void TearDown() override
 	{
@@ -282,20 +303,21 @@ TEST_F(MemFileTest, RecordRoundTripMapsTheSameMemory)
 	luo_memfile *m;
 	/* Fragmented: 2 + 1 chunks (chunk 0 holds the image header). */
 	ASSERT_EQ(0, luo_memfile_create(c, 3 * kChunk, &m));
-	std::vector<unsigned char> rec(luo_memfile_record_len(m));
+	std::vector<unsigned char> rec = record(m);
 	EXPECT_EQ(16u + 2 * 16u, rec.size());
-	luo_memfile_record_write(m, rec.data());
-	EXPECT_EQ(0, luo_memfile_record_check(c, rec.data(), rec.size()));
+	EXPECT_EQ(0, h.check(c, rec.data(), rec.size()));
+	EXPECT_EQ(3 * kChunk, h.content_len(rec.data(), rec.size()));
 	/* In this kernel the chunks are taken: a claim must fail. */
-	EXPECT_EQ(-EINVAL, luo_memfile_record_claim(c, rec.data(), rec.size()));
+	EXPECT_EQ(-EINVAL, h.claim(c, rec.data(), rec.size()));
 
 	/* The next kernel: the same range, nothing else taken. */
 	luo_core *next = nullptr;
-	ASSERT_EQ(0, luo_core_new(nullptr, nullptr, 0, &next));
+	ASSERT_EQ(0, luo_core_new(&fake::kKops, nullptr, 0, &next));
 	ASSERT_EQ(0, luo_core_set_range(next, 64 * kChunk, 0, 0));
-	ASSERT_EQ(0, luo_memfile_record_claim(next, rec.data(), rec.size()));
-	luo_memfile *n = nullptr;
-	ASSERT_EQ(0, luo_memfile_from_record(next, rec.data(), rec.size(), &n));
+	ASSERT_EQ(0, h.claim(next, rec.data(), rec.size()));
+	struct file *file = nullptr;
+	ASSERT_EQ(0, h.retrieve(next, rec.data(), rec.size(), &file));
+	luo_memfile *n = file->mem;
 	EXPECT_EQ(3 * kChunk, luo_memfile_length(n));
 	for (unsigned long long pos = 0; pos < 3 * kChunk; pos += kChunk / 2) {
 		unsigned long long o1 = 0, o2 = 0;
@@ -306,7 +328,7 @@ TEST_F(MemFileTest, RecordRoundTripMapsTheSameMemory)
 	/* New memory files there cannot get the same chunks. */
 	luo_memfile *other = nullptr;
 	EXPECT_EQ(-ENOSPC, luo_memfile_create(next, 62 * kChunk, &other));
-	luo_memfile_free(n);
+	fake::kKops.fput(file); /* its last reference frees n */
 	luo_pool_stats s = {};
 	luo_pool_read_stats(next, &s);
 	EXPECT_EQ(0u, s.used);
@@ -323,7 +345,7 @@ TEST_F(MemFileTest, RecordCheckRefusesLies)
 		Extent e[2];
 	} r = {{2 * kChunk, 2, 0}, {{0, kChunk}, {4 * kChunk, kChunk}}};
 	auto check = [&](unsigned long long len) {
-		return luo_memfile_record_check(c, &r, len);
+		return h.check(c, &r, len);
 	};
 
 	EXPECT_EQ(0, check(sizeof(r)));
@@ -351,6 +373,51 @@ TEST_F(MemFileTest, RecordCheckRefusesLies)
 	EXPECT_EQ(-EINVAL, check(16));
 	r.h.nr = luo::kMaxExtents + 1;
 	EXPECT_EQ(-EINVAL, check(16 + 16ULL * r.h.nr));
+}
+
+/*
+ * A memory file through the lifecycle: PRESERVE_FD, the freeze, the next
+ * kernel's load (the same core, its old file gone) and RETRIEVE_FD give a
+ * file over the same memory, and FINISH gives it back.
+ */
+class MemLifecycleTest : public CoreTest {};
+
+TEST_F(MemLifecycleTest, AMemoryFileCrossesWhereItIs)
+{
+	ASSERT_EQ(0, luo_core_set_range(r, 64 * kChunk, 0, 0));
+	luo_memfile *m = nullptr;
+	ASSERT_EQ(0, luo_memfile_create(r, 3 * kChunk, &m));
+	unsigned long long where = 0, again = 0;
+	luo_memfile_locate(m, 0, &where);
+	FakeFile &f = fake();
+	f.mem = m;
+	luo_session *s = session("vm");
+	add(s, 7, &f);
+	EXPECT_EQ("file 7 luomem-v1 " + std::to_string(3 * kChunk) +
+			  " preserved",
+		  listing().at(1));
+	std::vector<unsigned char> img = serialize();
+	luo_unfreeze_all(r);
+	close(s);
+	luo_memfile_free(m); /* the old kernel's file is gone */
+	f.mem = nullptr;
+
+	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
+	luo_pool_stats st = {};
+	luo_pool_read_stats(r, &st);
+	EXPECT_EQ(3 * kChunk, st.used); /* claimed at load */
+	luo_session *in = retrieve("vm");
+	struct file *nf = nullptr;
+	ASSERT_EQ(0, luo_retrieve_fd(r, in, 7, &nf));
+	ASSERT_NE(nullptr, nf->mem);
+	EXPECT_EQ(3 * kChunk, luo_memfile_length(nf->mem));
+	luo_memfile_locate(nf->mem, 0, &again);
+	EXPECT_EQ(where, again);
+	fake::kKops.fput(nf);
+	EXPECT_EQ(0, luo_finish(r, in)); /* luo's reference: the last */
+	luo_pool_read_stats(r, &st);
+	EXPECT_EQ(0u, st.used);
+	close(in);
 }
 
 /* The claim hook as the lifecycle drives it (fake-claim-v1 counts). */

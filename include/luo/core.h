@@ -29,6 +29,7 @@ extern "C" {
 struct file; /* the kernel's; the core only passes it around */
 struct luo_core;
 struct luo_session;
+struct luo_memfile;
 
 /**
  * enum luo_dir - which kernel a session belongs to.
@@ -77,7 +78,7 @@ struct luo_file {
  * @populate: after the capacity was reserved, whatever the freeze will
  *	need of the file (e.g. bring its pages in).  NULL: nothing.  May
  *	fail with -errno; then @unpreserve undoes @preserve.
- * @unpreserve: undo @preserve (the session was closed).
+ * @unpreserve: undo @preserve (the session was closed).  NULL: nothing.
  * @freeze: capture the last state at serialization; may refuse.  NULL:
  *	nothing to capture.
  * @unfreeze: undo @freeze.  NULL: nothing.
@@ -95,21 +96,24 @@ struct luo_file {
  * @can_finish: may this (retrieved) file be finished now?  NULL: yes.
  * @finish: drop what the retrieved file still holds; NULL: nothing.
  * @claim: at load, once @check passed for every file of the image, take
- *	what the data names (a memory file: its chunks of the range), so
- *	that nothing else can; 0, or -EINVAL to reject the image whole.
- *	Must not allocate.  NULL: nothing to take.  A successful @retrieve
- *	turns the claim into the file it returns.
+ *	what the data names, so that nothing else can; 0, or -EINVAL to
+ *	reject the image whole.  Must not allocate.  NULL: nothing to take.
+ *	A successful @retrieve turns the claim into the file it returns.
  * @unclaim: give back what @claim took, for a file that was never
  *	retrieved (or whose data @retrieve judged bad) when its session is
  *	finished or discarded.  NULL: nothing.
  * @content_len: for the listing, the bytes of contents the handler data
  *	of an incoming file stands for (checked by @check); NULL: the
  *	data's own length.
+ *
+ * The hooks that find or take resources get the core that calls them
+ * (@c): the core's own handler, memory files' "luomem-v1", needs its
+ * pool.  The C layer's handlers are memfds' (luo/kernel/memfd.c).
  */
 struct luo_file_handler {
 	const char *name;
-	bool (*can_preserve)(struct file *file);
-	int (*preserve)(struct luo_file *lf);
+	bool (*can_preserve)(struct luo_core *c, struct file *file);
+	int (*preserve)(struct luo_core *c, struct luo_file *lf);
 	int (*populate)(struct luo_file *lf);
 	void (*unpreserve)(struct luo_file *lf);
 	int (*freeze)(struct luo_file *lf);
@@ -117,13 +121,16 @@ struct luo_file_handler {
 	unsigned long long (*data_len)(struct luo_file *lf);
 	int (*write_data)(struct luo_file *lf, void *dst,
 			  unsigned long long len);
-	int (*check)(const void *data, unsigned long long len);
-	int (*retrieve)(const void *data, unsigned long long len,
-			struct file **out);
+	int (*check)(struct luo_core *c, const void *data,
+		     unsigned long long len);
+	int (*retrieve)(struct luo_core *c, const void *data,
+			unsigned long long len, struct file **out);
 	bool (*can_finish)(struct luo_file *lf);
 	void (*finish)(struct luo_file *lf);
-	int (*claim)(const void *data, unsigned long long len);
-	void (*unclaim)(const void *data, unsigned long long len);
+	int (*claim)(struct luo_core *c, const void *data,
+		     unsigned long long len);
+	void (*unclaim)(struct luo_core *c, const void *data,
+			unsigned long long len);
 	unsigned long long (*content_len)(const void *data,
 					  unsigned long long len);
 };
@@ -144,6 +151,11 @@ struct luo_file_handler {
  *	with them still turned away and the lock not held.
  * @gate_release: give up what @gate_close took, new mutations still
  *	turned away (after a failed freeze, until the jump or a thaw).
+ * @memfile_of: the memory file @file is (a file of
+ *	/dev/liveupdate_mem), or NULL.  NULL: no memory files here.
+ * @memfile_open: a new file over @m, which it owns from then on;
+ *	-errno (-ENODEV: no device for memory files), and @m is not
+ *	touched.  NULL: -EOPNOTSUPP.
  */
 struct luo_kernel_ops {
 	struct file *(*fget)(int fd);
@@ -153,13 +165,16 @@ struct luo_kernel_ops {
 	int (*session_file)(struct luo_session *s, struct file **out);
 	bool (*gate_close)(unsigned int timeout_ms);
 	void (*gate_release)(void);
+	struct luo_memfile *(*memfile_of)(struct file *file);
+	int (*memfile_open)(struct luo_memfile *m, struct file **out);
 };
 
 /**
  * luo_core_new() - allocate an empty core.
  * @kops: the kernel services (NULL for a core that only holds sessions:
  *	the registry tests).
- * @handlers: the file handlers, looked up in this order.
+ * @handlers: the file handlers, looked up in this order, before the
+ *	core's own for memory files.
  * @nhandlers: how many.
  * @out: where to store it.
  *
@@ -520,8 +535,6 @@ unsigned long long luo_image_header_cost(void);
 
 /* ---- memory files and the pool (include/luo/pool.h) ------------------- */
 
-struct luo_memfile;
-
 /**
  * struct luo_pool_stats - the pool, for the status file.
  * @size: bytes of whole 2 MiB chunks in the range.
@@ -580,13 +593,6 @@ int luo_memfile_create(struct luo_core *c, unsigned long long length,
 /** luo_memfile_free() - give a memory file's chunks back.  @m: or NULL. */
 void luo_memfile_free(struct luo_memfile *m);
 
-/**
- * luo_memfile_drop() - free what luo_memfile_from_record() made, its
- * chunks still claimed by the record (the file could not be built).
- * @m: the memory file.
- */
-void luo_memfile_drop(struct luo_memfile *m);
-
 /** luo_memfile_length() - bytes of @m. */
 unsigned long long luo_memfile_length(const struct luo_memfile *m);
 
@@ -602,57 +608,6 @@ unsigned long long luo_memfile_length(const struct luo_memfile *m);
 unsigned long long luo_memfile_locate(const struct luo_memfile *m,
 				      unsigned long long pos,
 				      unsigned long long *range_off);
-
-/**
- * luo_memfile_record_len() - bytes of @m's record in the image: its length
- * and extents (handler "luomem-v1").
- */
-unsigned long long luo_memfile_record_len(const struct luo_memfile *m);
-
-/** luo_memfile_record_write() - write @m's record at @dst; no allocation. */
-void luo_memfile_record_write(const struct luo_memfile *m, void *dst);
-
-/**
- * luo_memfile_record_check() - is @len bytes at @data a record of memory in
- * this kernel's pool?  0 or -EINVAL.  @c: the core.
- */
-int luo_memfile_record_check(struct luo_core *c, const void *data,
-			     unsigned long long len);
-
-/**
- * luo_memfile_record_claim() - take the chunks a record names (at load).
- * @c: the core.
- * @data: the record.
- * @len: its bytes.
- *
- * Return: 0, or -EINVAL if a chunk is outside the pool, in the incoming
- * image or taken already (then nothing is taken).
- */
-int luo_memfile_record_claim(struct luo_core *c, const void *data,
-			     unsigned long long len);
-
-/**
- * luo_memfile_record_length() - the length of the memory file a record
- * that luo_memfile_record_check() accepted stands for.
- * @data: the record.
- */
-unsigned long long luo_memfile_record_length(const void *data);
-
-/** luo_memfile_record_unclaim() - give back what a claim took. */
-void luo_memfile_record_unclaim(struct luo_core *c, const void *data,
-				unsigned long long len);
-
-/**
- * luo_memfile_from_record() - a memory file over a claimed record's chunks.
- * @c: the core.
- * @data: the record.
- * @len: its bytes.
- * @out: the memory file, which now owns the chunks.
- *
- * Return: 0, -EINVAL or -ENOMEM.
- */
-int luo_memfile_from_record(struct luo_core *c, const void *data,
-			    unsigned long long len, struct luo_memfile **out);
 
 /* ---- serialization ---------------------------------------------------- */
 

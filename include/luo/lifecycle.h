@@ -53,9 +53,11 @@ struct luo_core {
 	unsigned int nhandlers = 0;
 
 	/* The first handler that accepts @file, or nullptr. */
-	const luo_file_handler *handler_for(struct file *file) const;
+	const luo_file_handler *handler_for(struct file *file);
 	/* The handler stored in an image under @name, or nullptr. */
 	const luo_file_handler *handler_named(const char *name) const;
+	/* Handler @i of the lookup order: the C layer's, then kMemHandler. */
+	const luo_file_handler *handler(unsigned int i) const;
 };
 
 namespace luo {

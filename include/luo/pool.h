@@ -154,6 +154,12 @@ struct MemRecord {
 static_assert(sizeof(MemRecord) == 16, "image layout");
 static_assert(sizeof(Extent) == 16, "image layout");
 
+/*
+ * The handler of memory files, "luomem-v1" (pool.cpp): every core has it,
+ * after the C layer's handlers.
+ */
+extern const luo_file_handler kMemHandler;
+
 } /* namespace luo */
 
 #endif /* LUO_POOL_H */

@@ -155,7 +155,7 @@ int claim(luo_core *c, File *rec)
 
 	if (!h->claim)
 		return 0;
-	int err = h->claim(rec->data, rec->data_len);
+	int err = h->claim(c, rec->data, rec->data_len);
 	rec->claimed = !err;
 	return err ? -kEINVAL : 0;
 }
@@ -357,7 +357,7 @@ Verdict check_files(luo_core *c, Cursor &cur, u32 n, u64 *tokens,
 			return {-kEINVAL, "bad file record"};
 		const luo_file_handler *h = c->handler_named(f->handler);
 		int verdict = !h	 ? -kENOENT
-			      : h->check ? h->check(d, f->data_len)
+			      : h->check ? h->check(c, d, f->data_len)
 					 : 0;
 		if (verdict)
 			return {-kEINVAL, verdict == -kENOENT

@@ -70,22 +70,28 @@ void HeldSet::release(File *f)
 
 } /* namespace luo */
 
-const luo_file_handler *luo_core::handler_for(struct file *file) const
+/* The C layer's handlers, then the core's own: i in 0..nhandlers. */
+const luo_file_handler *luo_core::handler(unsigned int i) const
 {
-	for (unsigned int i = 0; i < nhandlers; i++)
-		if (handlers[i]->can_preserve(file))
-			return handlers[i];
+	return i < nhandlers ? handlers[i] : &luo::kMemHandler;
+}
+
+const luo_file_handler *luo_core::handler_for(struct file *file)
+{
+	for (unsigned int i = 0; i <= nhandlers; i++)
+		if (handler(i)->can_preserve(this, file))
+			return handler(i);
 	return nullptr;
 }
 
 const luo_file_handler *luo_core::handler_named(const char *name) const
 {
-	for (unsigned int i = 0; i < nhandlers; i++) {
-		const char *n = handlers[i]->name;
+	for (unsigned int i = 0; i <= nhandlers; i++) {
+		const char *n = handler(i)->name;
 		luo::size_t len = luo::strnlen(n, luo::kHandlerBuf);
 
 		if (luo::mem_equal(n, name, len) && !name[len])
-			return handlers[i];
+			return handler(i);
 	}
 	return nullptr;
 }
@@ -106,7 +112,8 @@ void unpreserve_all(luo_core *c, Session *s)
 	luo::Guard g{*s};
 
 	while (File *f = s->files.back()) {
-		f->k.h->unpreserve(&f->k);
+		if (f->k.h->unpreserve)
+			f->k.h->unpreserve(&f->k);
 		drop_kernel_file(c, f);
 		c->pool.unreserve_image(f->reserved);
 		s->file_del(f);
@@ -135,7 +142,7 @@ void finish_one(luo_core *c, File *f)
 	 * what the handler claimed at load goes back.
 	 */
 	if (f->claimed) {
-		c->handler_named(f->handler)->unclaim(f->data, f->data_len);
+		c->handler_named(f->handler)->unclaim(c, f->data, f->data_len);
 		f->claimed = false;
 	}
 }
@@ -183,7 +190,7 @@ int preserve_steps(luo_core *c, File *f, struct file *file)
 	err = c->held.claim(f).to_kernel();
 	if (err)
 		goto out_put;
-	err = f->k.h->preserve(&f->k);
+	err = f->k.h->preserve(c, &f->k);
 	if (err)
 		goto out_release;
 	f->reserved = luo::file_cost(f->k.reserve);
@@ -200,7 +207,8 @@ int preserve_steps(luo_core *c, File *f, struct file *file)
 out_unreserve:
 	c->pool.unreserve_image(f->reserved);
 out_unpreserve:
-	f->k.h->unpreserve(&f->k);
+	if (f->k.h->unpreserve)
+		f->k.h->unpreserve(&f->k);
 out_release:
 	c->held.release(f);
 out_put:
@@ -218,7 +226,8 @@ int retrieve_first(luo_core *c, File *f)
 {
 	const luo_file_handler *h = c->handler_named(f->handler);
 	struct file *file = nullptr;
-	int err = h ? h->retrieve(f->data, f->data_len, &file) : -luo::kENOENT;
+	int err =
+		h ? h->retrieve(c, f->data, f->data_len, &file) : -luo::kENOENT;
 
 	if (err && retrieve_transient(err))
 		return err; /* not a verdict on the data: try again */

@@ -7,18 +7,19 @@
  *
  * LIVEUPDATE_MEM_CREATE (/dev/liveupdate_mem) asks luo_memfile_create()
  * for chunks of the range; the C layer (luo/kernel/mem.c) zeroes them and
- * builds the file that maps them.  While the file is preserved luo holds
- * a reference to it, so its chunks stay taken; the freeze writes only its
- * record (luo_memfile_record_write(): the length and the extents), never
- * its memory.  The next kernel's decode calls the handler's claim hook for
- * each such record, which takes the same chunks in that kernel's pool
- * (luo_memfile_record_claim()) before any session exists: a record that
- * names memory outside the pool, under the image or twice rejects the
- * image whole.  RETRIEVE_FD turns the claim into a memory file over the
- * same memory (luo_memfile_from_record()); FINISH gives the chunks of a
- * file never retrieved back (luo_memfile_record_unclaim()); and the last
- * reference to a retrieved or new file that is not preserved gives its
- * chunks back when the file is freed (luo_memfile_free()).
+ * builds the file that maps them.  Their handler, "luomem-v1", is the
+ * core's own (kMemHandler, at the end of this file).  While the file is
+ * preserved luo holds a reference to it, so its chunks stay taken; the
+ * freeze writes only its record (mem_write_data(): the length and the
+ * extents), never its memory.  The next kernel's decode claims each such
+ * record's chunks in that kernel's pool (mem_claim()) before any session
+ * exists: a record that names memory outside the pool, under the image or
+ * twice rejects the image whole.  RETRIEVE_FD turns the claim into a
+ * memory file over the same memory (mem_retrieve(), which asks the C
+ * layer for the file); FINISH gives the chunks of a file never retrieved
+ * back (mem_unclaim()); and the last reference to a retrieved or new file
+ * that is not preserved gives its chunks back when the file is freed
+ * (luo_memfile_free()).
  */
 #include <luo/lifecycle.h>
 #include <luo/pool.h>
@@ -399,30 +400,66 @@ unsigned long long luo_memfile_locate(const struct luo_memfile *mf,
 	return 0;
 }
 
-unsigned long long luo_memfile_record_len(const struct luo_memfile *m)
+} /* extern "C" */
+
+/*
+ * The handler "luomem-v1": a memory file's handler data is its record,
+ * which names chunks of the range.  The core implements it all but the
+ * two kernel steps it asks of the C layer (struct luo_kernel_ops): which
+ * memory file a file is, and a new file over a memory file.
+ */
+namespace {
+
+u64 record_len(const MemFile *m)
 {
-	return sizeof(MemRecord) + M(m)->nr * sizeof(Extent);
+	return sizeof(MemRecord) + m->nr * sizeof(Extent);
 }
 
-void luo_memfile_record_write(const struct luo_memfile *mf, void *dst)
+bool mem_can_preserve(luo_core *c, struct file *file)
 {
-	const MemFile *m = M(mf);
+	return c->kops && c->kops->memfile_of && c->kops->memfile_of(file);
+}
+
+int mem_preserve(luo_core *c, luo_file *lf)
+{
+	luo_memfile *m = c->kops->memfile_of(lf->file);
+
+	lf->hpriv = m;
+	lf->reserve = record_len(M(m));
+	lf->size = M(m)->length;
+	return 0;
+}
+
+unsigned long long mem_data_len(luo_file *lf)
+{
+	return record_len(M(static_cast<luo_memfile *>(lf->hpriv)));
+}
+
+int mem_write_data(luo_file *lf, void *dst, unsigned long long len)
+{
+	const MemFile *m = M(static_cast<luo_memfile *>(lf->hpriv));
 	auto *r = static_cast<MemRecord *>(dst);
 
+	if (len < record_len(m))
+		return -luo::kENOSPC;
 	r->length = m->length;
 	r->nr = m->nr;
 	r->reserved = 0;
 	__builtin_memcpy(r + 1, m->ext, m->nr * sizeof(Extent));
+	return 0;
 }
 
-int luo_memfile_record_check(struct luo_core *c, const void *data,
-			     unsigned long long len)
+/*
+ * The record names chunks of the range: the pool checks and claims them
+ * whether this kernel can map memory files or not, so that an image with
+ * memory files is restored whole in any kernel with the range.
+ */
+int mem_check(luo_core *c, const void *data, unsigned long long len)
 {
 	return record_parse(c->pool, data, len) ? 0 : -luo::kEINVAL;
 }
 
-int luo_memfile_record_claim(struct luo_core *c, const void *data,
-			     unsigned long long len)
+int mem_claim(luo_core *c, const void *data, unsigned long long len)
 {
 	const MemRecord *r = record_parse(c->pool, data, len);
 
@@ -431,13 +468,7 @@ int luo_memfile_record_claim(struct luo_core *c, const void *data,
 	return c->pool.claim(record_extents(r), r->nr).to_kernel();
 }
 
-unsigned long long luo_memfile_record_length(const void *data)
-{
-	return static_cast<const MemRecord *>(data)->length;
-}
-
-void luo_memfile_record_unclaim(struct luo_core *c, const void *data,
-				unsigned long long len)
+void mem_unclaim(luo_core *c, const void *data, unsigned long long len)
 {
 	const MemRecord *r = record_parse(c->pool, data, len);
 
@@ -445,18 +476,16 @@ void luo_memfile_record_unclaim(struct luo_core *c, const void *data,
 	c->pool.free(record_extents(r), r->nr);
 }
 
-void luo_memfile_drop(struct luo_memfile *m)
-{
-	luo::destroy(M(m));
-}
-
-int luo_memfile_from_record(struct luo_core *c, const void *data,
-			    unsigned long long len, struct luo_memfile **out)
+/* A memory file over the claimed chunks, which then own them. */
+int mem_retrieve(luo_core *c, const void *data, unsigned long long len,
+		 struct file **out)
 {
 	const MemRecord *r = record_parse(c->pool, data, len);
 
 	if (!r)
 		return -luo::kEINVAL;
+	if (!c->kops || !c->kops->memfile_open)
+		return -luo::kEOPNOTSUPP;
 	MemFile *m = luo::make<MemFile>();
 	if (!m)
 		return -luo::kENOMEM;
@@ -464,8 +493,29 @@ int luo_memfile_from_record(struct luo_core *c, const void *data,
 	m->length = r->length;
 	m->nr = r->nr;
 	__builtin_memcpy(m->ext, record_extents(r), r->nr * sizeof(Extent));
-	*out = reinterpret_cast<luo_memfile *>(m);
-	return 0;
+	int err =
+		c->kops->memfile_open(reinterpret_cast<luo_memfile *>(m), out);
+	if (err)
+		luo::destroy(m); /* the chunks stay claimed by the record */
+	return err;
 }
 
-} /* extern "C" */
+unsigned long long mem_content_len(const void *data, unsigned long long len)
+{
+	return static_cast<const MemRecord *>(data)->length;
+}
+
+} /* namespace */
+
+const luo_file_handler luo::kMemHandler = {
+	.name = "luomem-v1",
+	.can_preserve = mem_can_preserve,
+	.preserve = mem_preserve,
+	.data_len = mem_data_len,
+	.write_data = mem_write_data,
+	.check = mem_check,
+	.retrieve = mem_retrieve,
+	.claim = mem_claim,
+	.unclaim = mem_unclaim,
+	.content_len = mem_content_len,
+};

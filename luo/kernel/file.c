@@ -13,9 +13,10 @@
  * once, in any session, and a retrieved one is held until its session is
  * finished), the session's anon-inode file (session.c), and the freeze's
  * gate: the serialize rwsem and the flag that turns mutations away
- * (freeze.c).  The handlers
- * that know a kind of file (memfd.c) are listed in luo_handlers, in the
- * order the core asks them whether they accept a file.
+ * (freeze.c), and memory files (mem.c).  The handlers that know a kind of
+ * file (memfd.c) are listed in luo_handlers, in the order the core asks
+ * them whether they accept a file, before its own handler of memory
+ * files.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -27,7 +28,6 @@
 
 const struct luo_file_handler *const luo_handlers[] = {
 	&luo_memfd_handler,
-	&luo_mem_handler,
 };
 const unsigned int luo_nhandlers = ARRAY_SIZE(luo_handlers);
 
@@ -59,4 +59,6 @@ const struct luo_kernel_ops luo_kernel_ops = {
 	.session_file = luo_session_file,
 	.gate_close = luo_gate_close,
 	.gate_release = luo_gate_release,
+	.memfile_of = luo_memfile_of_file,
+	.memfile_open = luo_memfile_open,
 };

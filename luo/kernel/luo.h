@@ -122,7 +122,6 @@ struct luo_handover {
 extern struct luo_handover luo_handover;
 extern const struct luo_file_handler luo_memfd_handler;
 void luo_memfd_exit(void);
-extern const struct luo_file_handler luo_mem_handler;
 
 /* dev.c */
 int luo_dev_init(void);
@@ -140,6 +139,8 @@ int luo_mem_init(void);
 void luo_mem_exit(void);
 unsigned long luo_mem_held_files(void);
 const char *luo_mem_page_sizes(void);
+struct luo_memfile *luo_memfile_of_file(struct file *file);
+int luo_memfile_open(struct luo_memfile *m, struct file **out);
 
 /* session.c */
 int luo_session_file(struct luo_session *s, struct file **out);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mem.c - /dev/liveupdate_mem: memory files whose pages are the handover
- * range, and their handler "luomem-v1".
+ * range.
  *
  * DOC: Memory files, kernel side
  *
@@ -35,9 +35,11 @@
  *   looked at again every second, until no page of them is referenced:
  *   they never reach another file while someone can still read or write
  *   them.  luo stays loaded meanwhile (the pages' struct pages are its).
- * - The handler writes the record at the freeze and, in the next kernel,
- *   claims the chunks at load and builds a file over them at RETRIEVE_FD:
- *   nothing is copied or zeroed.
+ * - Their handler, "luomem-v1", is the core's: it writes the record at
+ *   the freeze and, in the next kernel, claims the chunks at load and, at
+ *   RETRIEVE_FD, asks luo_memfile_open() for a file over them: nothing
+ *   is copied or zeroed.  luo_memfile_of_file() tells it which files are
+ *   memory files.
  *
  * Without CONFIG_ZONE_DEVICE, or without a range, there is no device and
  * no memory file.
@@ -565,34 +567,32 @@ static const struct file_operations luo_mem_dev_fops = {
 	.llseek = noop_llseek,
 };
 
-static bool luo_mem_can_preserve(struct file *file)
+/**
+ * luo_memfile_of_file() - the core's memfile_of service
+ * (struct luo_kernel_ops).
+ * @file: any file.
+ *
+ * Return: the memory file @file is, or NULL if it is not one.
+ */
+struct luo_memfile *luo_memfile_of_file(struct file *file)
 {
-	return file->f_op == &luo_mem_file_fops;
+	return file->f_op == &luo_mem_file_fops ? luo_memfile_of(file) : NULL;
 }
 
-static int luo_mem_preserve(struct luo_file *lf)
+/**
+ * luo_memfile_open() - the core's memfile_open service: RETRIEVE_FD of a
+ * memory file.
+ * @m: the memory file the core made of a record; the new file owns it.
+ * @out: the new file.
+ *
+ * Return: 0, -ENODEV (the range has no device for memory files here), or
+ * luo_mem_file_new()'s error (then @m is still the caller's).
+ */
+int luo_memfile_open(struct luo_memfile *m, struct file **out)
 {
-	lf->hpriv = luo_memfile_of(lf->file);
-	lf->reserve = luo_memfile_record_len(lf->hpriv);
-	lf->size = luo_memfile_length(lf->hpriv);
-	return 0;
-}
-
-static int luo_mem_retrieve(const void *data, unsigned long long len,
-			    struct file **out)
-{
-	struct luo_memfile *m;
-	int err;
-
 	if (!luo_mem.up)
 		return -ENODEV;
-	err = luo_memfile_from_record(luo_state.core, data, len, &m);
-	if (err)
-		return err;
-	err = luo_mem_file_new(m, out);
-	if (err)
-		luo_memfile_drop(m);
-	return err;
+	return luo_mem_file_new(m, out);
 }
 
 /* struct pages for the chunks: [base + first, + len). */
@@ -693,19 +693,12 @@ void luo_mem_exit(void)
 
 #else /* !CONFIG_ZONE_DEVICE */
 
-static bool luo_mem_can_preserve(struct file *file)
+struct luo_memfile *luo_memfile_of_file(struct file *file)
 {
-	return false;
+	return NULL;
 }
 
-/* Never called: no memory file can exist. */
-static int luo_mem_preserve(struct luo_file *lf)
-{
-	return -EOPNOTSUPP;
-}
-
-static int luo_mem_retrieve(const void *data, unsigned long long len,
-			    struct file **out)
+int luo_memfile_open(struct luo_memfile *m, struct file **out)
 {
 	return -EOPNOTSUPP;
 }
@@ -733,62 +726,3 @@ void luo_mem_exit(void)
 }
 
 #endif /* CONFIG_ZONE_DEVICE */
-
-/* luo's reference kept the memory; nothing else was taken. */
-static void luo_mem_unpreserve(struct luo_file *lf)
-{
-}
-
-static unsigned long long luo_mem_data_len(struct luo_file *lf)
-{
-	return luo_memfile_record_len(lf->hpriv);
-}
-
-static int luo_mem_write_data(struct luo_file *lf, void *dst,
-			      unsigned long long len)
-{
-	if (len < luo_memfile_record_len(lf->hpriv))
-		return -ENOSPC;
-	luo_memfile_record_write(lf->hpriv, dst);
-	return 0;
-}
-
-/*
- * The record names chunks of the range: the pool checks and claims them,
- * with or without ZONE_DEVICE, so that an image with memory files is
- * restored whole in any kernel with the range.
- */
-static int luo_mem_check(const void *data, unsigned long long len)
-{
-	return luo_memfile_record_check(luo_state.core, data, len);
-}
-
-static int luo_mem_claim(const void *data, unsigned long long len)
-{
-	return luo_memfile_record_claim(luo_state.core, data, len);
-}
-
-static void luo_mem_unclaim(const void *data, unsigned long long len)
-{
-	luo_memfile_record_unclaim(luo_state.core, data, len);
-}
-
-static unsigned long long luo_mem_content_len(const void *data,
-					      unsigned long long len)
-{
-	return luo_memfile_record_length(data);
-}
-
-const struct luo_file_handler luo_mem_handler = {
-	.name = "luomem-v1",
-	.can_preserve = luo_mem_can_preserve,
-	.preserve = luo_mem_preserve,
-	.unpreserve = luo_mem_unpreserve,
-	.data_len = luo_mem_data_len,
-	.write_data = luo_mem_write_data,
-	.check = luo_mem_check,
-	.retrieve = luo_mem_retrieve,
-	.claim = luo_mem_claim,
-	.unclaim = luo_mem_unclaim,
-	.content_len = luo_mem_content_len,
-};

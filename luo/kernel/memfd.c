@@ -107,7 +107,7 @@ struct luo_memfd {
 	bool unevictable;
 };
 
-static bool luo_memfd_can_preserve(struct file *file)
+static bool luo_memfd_can_preserve(struct luo_core *c, struct file *file)
 {
 	return shmem_file(file) && file_inode(file)->i_nlink == 0;
 }
@@ -154,7 +154,7 @@ static void luo_memfd_give_back(struct luo_file *lf, struct luo_memfd *m)
 	}
 }
 
-static int luo_memfd_preserve(struct luo_file *lf)
+static int luo_memfd_preserve(struct luo_core *c, struct luo_file *lf)
 {
 	struct inode *inode = file_inode(lf->file);
 	struct luo_memfd *m;
@@ -418,7 +418,7 @@ void luo_memfd_exit(void)
 }
 
 /* The header of the data must describe exactly the bytes that follow. */
-static int luo_memfd_check(const void *data, u64 len)
+static int luo_memfd_check(struct luo_core *c, const void *data, u64 len)
 {
 	const struct luo_memfd_data *d = data;
 	u64 size;
@@ -434,7 +434,8 @@ static int luo_memfd_check(const void *data, u64 len)
 	return 0;
 }
 
-static int luo_memfd_retrieve(const void *data, u64 len, struct file **out)
+static int luo_memfd_retrieve(struct luo_core *c, const void *data, u64 len,
+			      struct file **out)
 {
 	const struct luo_memfd_data *d = data;
 	struct file *file;
@@ -443,7 +444,7 @@ static int luo_memfd_retrieve(const void *data, u64 len, struct file **out)
 	int err;
 
 	/* Checked at load already; cheap, and retrieve trusts nothing. */
-	err = luo_memfd_check(data, len);
+	err = luo_memfd_check(c, data, len);
 	if (err)
 		return err;
 	size = le64_to_cpu(d->size);

@@ -90,12 +90,12 @@ int ksession_file(luo_session *s, struct file **out)
 	return 0;
 }
 
-bool can_preserve(struct file *f)
+bool can_preserve(luo_core *, struct file *f)
 {
 	return !f->session;
 }
 
-int preserve(luo_file *lf)
+int preserve(luo_core *, luo_file *lf)
 {
 	lf->reserve = lf->file->data.size();
 	return 0;
@@ -115,12 +115,13 @@ int write_data(luo_file *lf, void *dst, unsigned long long len)
 }
 
 /* Data starting "BAD" is refused at load, "FAIL" at RETRIEVE_FD. */
-int check(const void *data, unsigned long long len)
+int check(luo_core *, const void *data, unsigned long long len)
 {
 	return len >= 3 && !memcmp(data, "BAD", 3) ? -EINVAL : 0;
 }
 
-int retrieve(const void *data, unsigned long long len, struct file **out)
+int retrieve(luo_core *, const void *data, unsigned long long len,
+	     struct file **out)
 {
 	if (len >= 4 && !memcmp(data, "FAIL", 4))
 		return -EIO;
