@@ -78,7 +78,7 @@ static int preserve(struct file *s, struct file *f, u64 token)
 	int err;
 
 	luo_mutation_begin();
-	err = luo_preserve_file(luo_state.core, s->private_data, f, token);
+	err = luo_preserve_fd(luo_state.core, s->private_data, f, token);
 	luo_mutation_end();
 	return err;
 }

@@ -13,7 +13,6 @@ namespace fake {
 
 int retrieve_nomem;
 std::map<std::string, int> claims;
-std::map<int, struct file *> fds;
 bool gate_drains = true;
 int gate_held;
 unsigned int gate_timeout_ms;
@@ -24,16 +23,6 @@ void note(struct file *f, const std::string &what)
 {
 	if (f->log)
 		f->log->push_back(what + " " + f->name);
-}
-
-struct file *kfget(int fd)
-{
-	auto it = fds.find(fd);
-
-	if (it == fds.end())
-		return nullptr;
-	it->second->refs++;
-	return it->second;
 }
 
 void kget_file(struct file *f)
@@ -215,7 +204,7 @@ void kgate_release()
 } /* namespace */
 
 const luo_kernel_ops kKops = {
-	kfget,	     kget_file,	    kfput,	 kfile_key,	ksession_file,
+	kget_file,   kfput,	    kfile_key,	 ksession_file,
 	kgate_close, kgate_release, kmemfile_of, kmemfile_open,
 };
 
@@ -283,7 +272,7 @@ luo_session *CoreTest::session(const char *name)
 void CoreTest::add(luo_session *s, unsigned long long token, struct file *f,
 		   int err)
 {
-	EXPECT_EQ(err, luo_preserve_file(r, s, f, token)) << token;
+	EXPECT_EQ(err, luo_preserve_fd(r, s, f, token)) << token;
 }
 
 luo_session *CoreTest::retrieve(const char *name, int *err)

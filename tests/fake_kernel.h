@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * fake_kernel.h - what the C layer gives the core, faked for the host
- * tests: kernel files with a string for contents, a descriptor table, a
+ * tests: kernel files with a string for contents, a
  * file handler "fake-v1" whose every step a test can make fail, and the
  * fixture that creates, lists and closes sessions through core.h exactly
  * as the module's ioctls do.
@@ -58,7 +58,6 @@ extern int retrieve_nomem; /* how many -ENOMEM before a success */
  * Data starting "CLAIMBAD" cannot be claimed.
  */
 extern std::map<std::string, int> claims;
-extern std::map<int, struct file *> fds;
 /* The freeze's gate: whether the drain succeeds, and whether it is held. */
 extern bool gate_drains;
 extern int gate_held;

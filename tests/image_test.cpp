@@ -683,7 +683,7 @@ TEST_F(LifecycleTest, RetrieveSessionRules)
 	EXPECT_EQ(nullptr, retrieve("once", &err));
 	EXPECT_EQ(-EINVAL, err);
 	/* An incoming session takes no file and is not outgoing. */
-	EXPECT_EQ(-EINVAL, luo_preserve_file(r, in, &fake("x"), 1));
+	EXPECT_EQ(-EINVAL, luo_preserve_fd(r, in, &fake("x"), 1));
 	/* An outgoing session of the same name is another session. */
 	close(first);
 	luo_session *out = session("once");
@@ -740,8 +740,8 @@ TEST_F(LifecycleTest, PreserveChecksInOrderAndUndoesEveryStep)
 	FakeFile &a = fake("a");
 	add(s, 1, &a);
 	EXPECT_EQ(2, a.refs);
-	EXPECT_EQ(-EEXIST, luo_preserve_file(r, s, nullptr, 1));
-	EXPECT_EQ(-EBADF, luo_preserve_file(r, s, nullptr, 2));
+	EXPECT_EQ(-EEXIST, luo_preserve_fd(r, s, nullptr, 1));
+	EXPECT_EQ(-EBADF, luo_preserve_fd(r, s, nullptr, 2));
 	FakeFile &refused = fake("no handler");
 	refused.refuse = true;
 	add(s, 2, &refused, -ENOENT);
@@ -820,17 +820,6 @@ TEST_F(LifecycleTest, CreateSessionRulesAndCapacity)
 	EXPECT_EQ(-ENOMEM, luo_create_session(r, z, &f));
 	EXPECT_EQ(2u, luo_registry_count(r, LUO_OUTGOING));
 	EXPECT_EQ(2 * luo::kSessionCost, reserved_bytes(r));
-}
-
-TEST_F(LifecycleTest, PreserveFdLooksTheDescriptorUp)
-{
-	luo_session *s = session("fd");
-	FakeFile &a = fake("by descriptor");
-	fake::fds[5] = &a;
-	EXPECT_EQ(-EBADF, luo_preserve_fd(r, s, 6, 1));
-	EXPECT_EQ(0, luo_preserve_fd(r, s, 5, 1));
-	EXPECT_EQ(2, a.refs); /* fget's reference went back; luo keeps one */
-	fake::fds.clear();
 }
 
 /* The states of the listing through a freeze and its thaw. */

@@ -137,8 +137,6 @@ struct luo_file_handler {
 
 /**
  * struct luo_kernel_ops - the kernel services the core's operations use.
- * @fget: the file of a descriptor of the calling task, referenced, or
- *	NULL for a bad descriptor.
  * @get_file: take another reference to @file.
  * @fput: drop a reference.
  * @file_key: what identifies @file's contents (its inode): a file is
@@ -158,7 +156,6 @@ struct luo_file_handler {
  *	touched.  NULL: -EOPNOTSUPP.
  */
 struct luo_kernel_ops {
-	struct file *(*fget)(int fd);
 	void (*get_file)(struct file *file);
 	void (*fput)(struct file *file);
 	const void *(*file_key)(struct file *file);
@@ -248,20 +245,8 @@ void luo_close_session(struct luo_core *c, struct luo_session *s);
  * luo_preserve_fd() - PRESERVE_FD: give a file to an outgoing session.
  * @c: the core.
  * @s: the session.
- * @fd: the caller's descriptor.
- * @token: the caller's name for the file, unique in @s.
- *
- * Return: as luo_preserve_file().
- */
-int luo_preserve_fd(struct luo_core *c, struct luo_session *s, int fd,
-		    unsigned long long token);
-
-/**
- * luo_preserve_file() - PRESERVE_FD of a file the caller holds.
- * @c: the core.
- * @s: the session.
- * @file: the file (luo takes its own reference), or NULL for a bad
- *	descriptor.
+ * @file: the file the caller's descriptor names (luo takes its own
+ *	reference), or NULL for a bad descriptor.
  * @token: the caller's name for the file.
  *
  * Checked in this order: the token (-EEXIST), the descriptor (-EBADF),
@@ -272,8 +257,8 @@ int luo_preserve_fd(struct luo_core *c, struct luo_session *s, int fd,
  *
  * Return: 0 or -errno.
  */
-int luo_preserve_file(struct luo_core *c, struct luo_session *s,
-		      struct file *file, unsigned long long token);
+int luo_preserve_fd(struct luo_core *c, struct luo_session *s,
+		    struct file *file, unsigned long long token);
 
 /**
  * luo_retrieve_fd() - RETRIEVE_FD: the file of @token in an incoming

@@ -106,7 +106,7 @@ void drop_kernel_file(luo_core *c, File *f)
 	f->k.file = nullptr;
 }
 
-/* Outgoing, newest first: the reverse of luo_preserve_file(). */
+/* Outgoing, newest first: the reverse of luo_preserve_fd(). */
 void unpreserve_all(luo_core *c, Session *s)
 {
 	luo::Guard g{*s};
@@ -448,19 +448,8 @@ void luo_close_session(luo_core *c, luo_session *sess)
 	}
 }
 
-int luo_preserve_fd(luo_core *c, luo_session *s, int fd,
+int luo_preserve_fd(luo_core *c, luo_session *sess, struct file *file,
 		    unsigned long long token)
-{
-	struct file *file = c->kops->fget(fd);
-	int err = luo_preserve_file(c, s, file, token);
-
-	if (file)
-		c->kops->fput(file);
-	return err;
-}
-
-int luo_preserve_file(luo_core *c, luo_session *sess, struct file *file,
-		      unsigned long long token)
 {
 	Session *s = luo::S(sess);
 

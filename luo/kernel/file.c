@@ -8,7 +8,7 @@
  * The core (luo/core/lifecycle.cpp) decides everything about preserved
  * files: the order of the checks of PRESERVE_FD, the capacity, what
  * RETRIEVE_FD keeps, FINISH's all-or-nothing.  What it needs of the kernel
- * is here, in struct luo_kernel_ops: a descriptor's file, references, the
+ * is here, in struct luo_kernel_ops: references to files, the
  * inode that keys the set of files luo holds (a file is preserved at most
  * once, in any session, and a retrieved one is held until its session is
  * finished), the session's anon-inode file (session.c), and the freeze's
@@ -31,11 +31,6 @@ const struct luo_file_handler *const luo_handlers[] = {
 };
 const unsigned int luo_nhandlers = ARRAY_SIZE(luo_handlers);
 
-static struct file *luo_kfget(int fd)
-{
-	return fget(fd);
-}
-
 static void luo_kget_file(struct file *file)
 {
 	get_file(file);
@@ -52,7 +47,6 @@ static const void *luo_kfile_key(struct file *file)
 }
 
 const struct luo_kernel_ops luo_kernel_ops = {
-	.fget = luo_kfget,
 	.get_file = luo_kget_file,
 	.fput = luo_kfput,
 	.file_key = luo_kfile_key,

@@ -37,7 +37,7 @@ EXPORT_SYMBOL_IF_KUNIT(luo_mutation_begin_interruptible);
 EXPORT_SYMBOL_IF_KUNIT(luo_mutation_end);
 EXPORT_SYMBOL_IF_KUNIT(luo_create_session);
 EXPORT_SYMBOL_IF_KUNIT(luo_retrieve_session);
-EXPORT_SYMBOL_IF_KUNIT(luo_preserve_file);
+EXPORT_SYMBOL_IF_KUNIT(luo_preserve_fd);
 EXPORT_SYMBOL_IF_KUNIT(luo_retrieve_fd);
 EXPORT_SYMBOL_IF_KUNIT(luo_finish);
 EXPORT_SYMBOL_IF_KUNIT(luo_incoming_maybe_release);

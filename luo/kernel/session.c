@@ -65,6 +65,20 @@ static int luo_session_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/*
+ * PRESERVE_FD with the file the caller's @fd names (NULL if none: the
+ * core checks the token first).  luo takes its own reference.
+ */
+static int luo_session_preserve(struct luo_session *s, int fd, u64 token)
+{
+	struct file *file = fget(fd);
+	int err = luo_preserve_fd(luo_state.core, s, file, token);
+
+	if (file)
+		fput(file);
+	return err;
+}
+
 /* The operation of @op on @s, its struct copied in at @arg. */
 static int luo_session_op(struct luo_session *s, enum luo_ioctl_op op,
 			  void *arg, struct file **newfile)
@@ -77,8 +91,7 @@ static int luo_session_op(struct luo_session *s, enum luo_ioctl_op op,
 
 	switch (op) {
 	case LUO_OP_PRESERVE_FD:
-		return luo_preserve_fd(luo_state.core, s, preserve->fd,
-				       preserve->token);
+		return luo_session_preserve(s, preserve->fd, preserve->token);
 	case LUO_OP_RETRIEVE_FD:
 		fd = get_unused_fd_flags(O_CLOEXEC);
 		if (fd < 0)

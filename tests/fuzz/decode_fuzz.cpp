@@ -58,11 +58,6 @@ struct file *new_file()
 	return f;
 }
 
-struct file *kfget(int)
-{
-	return nullptr;
-}
-
 void kget_file(struct file *f)
 {
 	f->refs++;
@@ -130,7 +125,7 @@ int retrieve(luo_core *, const void *data, unsigned long long len,
 	return 0;
 }
 
-const luo_kernel_ops kKops = {kfget, kget_file, kfput, kkey, ksession_file};
+const luo_kernel_ops kKops = {kget_file, kfput, kkey, ksession_file};
 const luo_file_handler kHandler = {
 	"fake-v1", can_preserve, preserve, nullptr,    unpreserve,
 	nullptr,   nullptr,	 data_len, write_data, check,
@@ -222,7 +217,7 @@ make_image(const std::vector<std::vector<std::string>> &sessions)
 			struct file *f = &files[used_files++];
 
 			f->data = sessions[i][k];
-			if (luo_preserve_file(c, sf->session, f, 7 * k + i))
+			if (luo_preserve_fd(c, sf->session, f, 7 * k + i))
 				die("seed file");
 		}
 	}
