@@ -146,7 +146,7 @@ static void session_errnos(struct kunit *test)
 	/* Outgoing files are never finished, only unpreserved by close. */
 	KUNIT_EXPECT_EQ(test, err, -EINVAL);
 	close_all(f, 5);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_OUTGOING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_OUTGOING),
 			0UL);
 	KUNIT_EXPECT_EQ(test, reserved(), 0ULL);
 }
@@ -171,7 +171,7 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(f[1]));
 	KUNIT_ASSERT_EQ(test, preserve(f[0], f[1], 42), 0);
 	KUNIT_ASSERT_EQ(test, roundtrip(), 0);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_INCOMING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_INCOMING),
 			1UL);
 
 	KUNIT_ASSERT_EQ(test, session_retrieve("kunit-rt", &f[2]), 0);
@@ -195,7 +195,7 @@ static void serialize_roundtrip_restores_memfd(struct kunit *test)
 
 	/* Closing the incoming session finishes it; the image is freed. */
 	close_all(f, 5);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_INCOMING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_INCOMING),
 			0UL);
 }
 
@@ -225,7 +225,7 @@ static void refused_file_rejects_the_image(struct kunit *test)
 	luo_image_seal(img, len);
 	/* luo_test_deserialize() frees what it rejects. */
 	KUNIT_EXPECT_EQ(test, luo_test_deserialize(img, len), -EINVAL);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_INCOMING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_INCOMING),
 			0UL);
 	close_all(f, 3);
 }
@@ -291,7 +291,7 @@ static int discard_race_round(struct kunit *test, const char *name)
 	won = !err;
 	KUNIT_EXPECT_TRUE(test, err == 0 || err == -ENOENT);
 	KUNIT_EXPECT_EQ(test, d.n, won ? 0UL : 1UL);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_INCOMING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_INCOMING),
 			won ? 1UL : 0UL);
 	if (won) {
 		luo_mutation_begin();
@@ -325,7 +325,7 @@ static void discard_races_retrieve_session(struct kunit *test)
 	for (round = 0; round < ROUNDS; round++)
 		retrieved += discard_race_round(test, "kunit-race");
 	kunit_info(test, "retrieval won %d of %d rounds\n", retrieved, ROUNDS);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_INCOMING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_INCOMING),
 			0UL);
 }
 
@@ -583,7 +583,7 @@ static void hammer_while_serializing(struct kunit *test)
 		serialized, total, HAMMER_SECONDS);
 	KUNIT_EXPECT_GT(test, serialized, 10UL);
 	KUNIT_EXPECT_GT(test, total, 10UL);
-	KUNIT_EXPECT_EQ(test, luo_registry_count(luo_state.core, LUO_OUTGOING),
+	KUNIT_EXPECT_EQ(test, luo_core_sessions(luo_state.core, LUO_OUTGOING),
 			0UL);
 	KUNIT_EXPECT_EQ(test, reserved(), 0ULL);
 }

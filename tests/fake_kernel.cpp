@@ -245,7 +245,7 @@ void CoreTest::TearDown()
 	while (!files.empty())
 		close(files.begin()->first);
 	luo_discard_incoming(r);
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_OUTGOING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_OUTGOING));
 	EXPECT_EQ(0u, reserved_bytes(r));
 	luo_core_free(r);
 	/* Every claim went back, or to the file retrieved from it. */
@@ -317,7 +317,7 @@ std::vector<unsigned char> CoreTest::serialize(int *err)
 {
 	std::vector<unsigned char> img(1 << 16);
 	unsigned long long used = 0;
-	int e = luo_serialize(r, img.data(), img.size(), &kTestStamp, &used);
+	int e = luo::serialize(r, img.data(), img.size(), &kTestStamp, &used);
 
 	if (err)
 		*err = e;

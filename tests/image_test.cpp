@@ -35,7 +35,7 @@ TEST_F(ImageTest, EmptyImageRoundTrips)
 	EXPECT_EQ(kTestStamp.wall_time, info.wall_time);
 	EXPECT_EQ(img.size(), info.total_len);
 	EXPECT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 }
 
 TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
@@ -58,7 +58,7 @@ TEST_F(ImageTest, SessionsFilesAndDataRoundTrip)
 	EXPECT_EQ(0, a.frozen);
 
 	ASSERT_EQ(0, luo_deserialize(r, img.data(), img.size(), nullptr, 0));
-	EXPECT_EQ(3u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(3u, luo_core_sessions(r, LUO_INCOMING));
 	std::vector<std::string> want = {
 		"session out open 2 one",
 		"file 1 fake-v1 5 preserved",
@@ -114,7 +114,7 @@ TEST_F(ImageTest, NoDestinationOnlyFreezes)
 	FakeFile &a = fake("a");
 	add(session("s"), 1, &a);
 	unsigned long long used = 99;
-	EXPECT_EQ(0, luo_serialize(r, nullptr, 0, &kTestStamp, &used));
+	EXPECT_EQ(0, luo::serialize(r, nullptr, 0, &kTestStamp, &used));
 	EXPECT_EQ(0u, used);
 	EXPECT_EQ(1, a.frozen);
 	luo_unfreeze_all(r);
@@ -127,8 +127,8 @@ TEST_F(ImageTest, TooSmallDestinationLeavesNoValidHeader)
 	add(session("s"), 1, &a);
 	std::vector<unsigned char> img(128, 0xAA);
 	unsigned long long used = 0;
-	EXPECT_EQ(-ENOSPC,
-		  luo_serialize(r, img.data(), img.size(), &kTestStamp, &used));
+	EXPECT_EQ(-ENOSPC, luo::serialize(r, img.data(), img.size(),
+					  &kTestStamp, &used));
 	EXPECT_EQ(-ENOENT,
 		  luo_image_check(img.data(), img.size(), nullptr, nullptr, 0));
 	EXPECT_EQ(0, a.frozen);
@@ -151,7 +151,7 @@ TEST_F(ImageTest, AnyCorruptionIsRejectedWhole)
 					     sizeof(why)))
 			<< "byte " << i;
 		EXPECT_NE('\0', why[0]);
-		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+		ASSERT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 	}
 	/* Truncated. */
 	for (size_t len : {size_t(0), size_t(8), size_t(63), img.size() - 8})
@@ -177,7 +177,7 @@ TEST_F(ImageTest, IncompatibleAbiIsRejected)
 						   why, sizeof(why)))
 			<< abi;
 		EXPECT_STREQ("incompatible image ABI version", why) << abi;
-		EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+		EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 	}
 	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
@@ -203,11 +203,11 @@ TEST_F(ImageTest, ImpossibleGenerationIsRejected)
 		if (gen == 0 || gen == ~0ULL) {
 			EXPECT_EQ(-EINVAL, err) << gen;
 			EXPECT_STREQ("impossible image generation", why) << gen;
-			EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+			EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 			continue;
 		}
 		EXPECT_EQ(0, err) << gen << ": " << why;
-		EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+		EXPECT_EQ(1u, luo_core_sessions(r, LUO_INCOMING));
 		luo_discard_incoming(r);
 	}
 }
@@ -219,8 +219,8 @@ TEST_F(ImageTest, FailedFreezeHeaderCarriesTheReason)
 	luo_image_info info = {};
 	char why[64];
 
-	luo_image_write_failed(img.data(), img.size(), &kTestStamp,
-			       "in-flight operations did not drain in 10 ms");
+	luo::write_failed_header(img.data(), img.size(), &kTestStamp,
+				 "in-flight operations did not drain in 10 ms");
 	EXPECT_EQ(-ECANCELED, luo_image_check(img.data(), img.size(), &info,
 					      why, sizeof(why)));
 	EXPECT_STREQ("in-flight operations did not drain in 10 ms",
@@ -230,16 +230,16 @@ TEST_F(ImageTest, FailedFreezeHeaderCarriesTheReason)
 	/* Nothing to decode in it. */
 	EXPECT_EQ(-ECANCELED,
 		  luo_deserialize(r, img.data(), img.size(), nullptr, 0));
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 	/* A reason too long for the header is cut, still NUL-terminated. */
-	luo_image_write_failed(img.data(), img.size(), &kTestStamp,
-			       std::string(200, 'r').c_str());
+	luo::write_failed_header(img.data(), img.size(), &kTestStamp,
+				 std::string(200, 'r').c_str());
 	EXPECT_EQ(-ECANCELED,
 		  luo_image_check(img.data(), img.size(), &info, nullptr, 0));
 	EXPECT_EQ(std::string(47, 'r'), info.reason);
 	/* No room for a header: nothing written. */
 	std::vector<unsigned char> tiny(64, 0);
-	luo_image_write_failed(tiny.data(), tiny.size(), &kTestStamp, "x");
+	luo::write_failed_header(tiny.data(), tiny.size(), &kTestStamp, "x");
 	EXPECT_EQ(std::vector<unsigned char>(64, 0), tiny);
 }
 
@@ -274,7 +274,7 @@ TEST_F(ImageTest, NonZeroFlagsOrReservedAreRejected)
 	EXPECT_EQ(-EINVAL,
 		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("bad session record", why);
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 	EXPECT_EQ(0, luo_deserialize(r, good.data(), good.size(), nullptr, 0));
 }
 
@@ -306,7 +306,7 @@ TEST_F(ImageTest, DuplicateTokensAndLyingCountsAreRejectedWhole)
 	EXPECT_EQ(-EINVAL,
 		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("duplicate session name or token", why);
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 
 	img = good;
 	hdr = reinterpret_cast<luo::ImageHeader *>(img.data());
@@ -365,7 +365,7 @@ protected:
 					     sizeof(why)))
 			<< what;
 		EXPECT_NE('\0', why[0]) << what;
-		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING)) << what;
+		ASSERT_EQ(0u, luo_core_sessions(r, LUO_INCOMING)) << what;
 	}
 	template <typename T>
 	void lie(size_t off, unsigned long long truth_in, const char *field)
@@ -509,7 +509,7 @@ TEST_F(CraftedImage, UnknownHandlersAndRefusedDataAreRejectedWhole)
 	EXPECT_EQ(-EINVAL,
 		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
 	EXPECT_STREQ("bad handler data", why);
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 }
 
 /* A well-formed image with a duplicate name is refused, whole. */
@@ -529,7 +529,7 @@ TEST_F(ImageTest, DuplicateNamesInAnImageAreRejectedWhole)
 	char why[64];
 	EXPECT_EQ(-EINVAL,
 		  luo_deserialize(r, img.data(), img.size(), why, sizeof(why)));
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 }
 
 /* Make the outgoing sessions incoming through a round trip. */
@@ -582,7 +582,7 @@ TEST_F(LifecycleTest, FinishIsAllOrNothing)
 	fake::kKops.fput(f1);
 	fake::kKops.fput(f2);
 	close(in);
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 }
 
 /* Closing an incoming session is FINISH; one that cannot finish stays. */
@@ -597,7 +597,7 @@ TEST_F(LifecycleTest, CloseOfAnIncomingSessionThatCannotFinishKeepsIt)
 	int logged = host_shim_log_lines();
 	close(in);
 	EXPECT_EQ(logged + 1, host_shim_log_lines());
-	EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(1u, luo_core_sessions(r, LUO_INCOMING));
 	int err = 0;
 	EXPECT_EQ(nullptr, retrieve("stay", &err));
 	EXPECT_EQ(-EINVAL, err); /* retrieved once, never again */
@@ -615,7 +615,7 @@ TEST_F(LifecycleTest, DiscardKeepsRetrievedSessions)
 	luo_session *in = retrieve("a");
 	ASSERT_NE(nullptr, in);
 	EXPECT_EQ(1u, luo_discard_unretrieved(r));
-	EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(1u, luo_core_sessions(r, LUO_INCOMING));
 	EXPECT_EQ(0u, luo_discard_unretrieved(r));
 	int err = 0;
 	EXPECT_EQ(nullptr, retrieve("b", &err));
@@ -654,14 +654,14 @@ TEST_F(LifecycleTest, DiscardRacingRetrieveSessionHasOneWinner)
 		if (in) {
 			retrieved++;
 			EXPECT_EQ(0u, discarded);
-			EXPECT_EQ(1u, luo_registry_count(r, LUO_INCOMING));
+			EXPECT_EQ(1u, luo_core_sessions(r, LUO_INCOMING));
 			EXPECT_EQ("kept", retrieve_fd(in, 1));
 			close(in);
 		} else {
 			EXPECT_EQ(-ENOENT, err);
 			EXPECT_EQ(1u, discarded);
 		}
-		ASSERT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+		ASSERT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 	}
 	/* Both orders happened (not a check of the rule, of the test). */
 	RecordProperty("retrieved", retrieved);
@@ -813,12 +813,12 @@ TEST_F(LifecycleTest, CreateSessionRulesAndCapacity)
 	session("y");
 	char z[LUO_NAME_BUF] = "z";
 	EXPECT_EQ(-ENOSPC, luo_create_session(r, z, &f));
-	EXPECT_EQ(2u, luo_registry_count(r, LUO_OUTGOING));
+	EXPECT_EQ(2u, luo_core_sessions(r, LUO_OUTGOING));
 	/* No memory: nothing listed, nothing reserved. */
 	luo_core_set_capacity(r, ~0ULL);
 	host_shim_fail_nth_alloc(1);
 	EXPECT_EQ(-ENOMEM, luo_create_session(r, z, &f));
-	EXPECT_EQ(2u, luo_registry_count(r, LUO_OUTGOING));
+	EXPECT_EQ(2u, luo_core_sessions(r, LUO_OUTGOING));
 	EXPECT_EQ(2 * luo::kSessionCost, reserved_bytes(r));
 }
 
@@ -828,8 +828,8 @@ TEST_F(LifecycleTest, FreezeAndThawShowInTheStates)
 	add(session("st"), 1, &fake("x"));
 	std::vector<unsigned char> img(1 << 12);
 	unsigned long long used;
-	ASSERT_EQ(0,
-		  luo_serialize(r, img.data(), img.size(), &kTestStamp, &used));
+	ASSERT_EQ(0, luo::serialize(r, img.data(), img.size(), &kTestStamp,
+				    &used));
 	EXPECT_EQ((std::vector<std::string>{"session out frozen 1 st",
 					    "file 1 fake-v1 1 frozen"}),
 		  listing());

@@ -510,7 +510,7 @@ TEST_F(ClaimTest, AClaimThatFailsRejectsTheImageWhole)
 	EXPECT_EQ(-EINVAL, luo_deserialize(r, keep_.data(), keep_.size(), why,
 					   sizeof(why)));
 	EXPECT_STREQ("memory claimed twice or out of range", why);
-	EXPECT_EQ(0u, luo_registry_count(r, LUO_INCOMING));
+	EXPECT_EQ(0u, luo_core_sessions(r, LUO_INCOMING));
 	EXPECT_EQ(0, fake::claims["claimed first"]);
 	EXPECT_EQ(0, fake::claims["claimed too"]);
 }

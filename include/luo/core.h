@@ -453,13 +453,13 @@ struct luo_counts {
 void luo_core_counts(struct luo_core *c, struct luo_counts *out);
 
 /**
- * luo_registry_count() - number of listed sessions in one direction.
+ * luo_core_sessions() - how many sessions are listed in one direction.
  * @c: the core.
  * @dir: the direction.
  *
  * Return: the count.
  */
-unsigned long luo_registry_count(struct luo_core *c, enum luo_dir dir);
+unsigned long luo_core_sessions(struct luo_core *c, enum luo_dir dir);
 
 /**
  * struct luo_session_view - one session line of the listing.
@@ -608,36 +608,6 @@ struct luo_image_stamp {
 	unsigned long long wall_time;
 	unsigned long long start_ns;
 };
-
-/**
- * luo_serialize() - freeze all outgoing files and write the image.
- * @c: the core; mutators are excluded by the caller.
- * @dst: where to write, or NULL to only freeze (no handover destination).
- * @cap: bytes at @dst.
- * @stamp: generation and times for the header.
- * @used: bytes written on success.
- *
- * Allocates nothing.  On failure no file stays frozen and the header at
- * @dst (if it has room for one) is invalid.
- *
- * Return: 0 or -errno.
- */
-int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
-		  const struct luo_image_stamp *stamp,
-		  unsigned long long *used);
-
-/**
- * luo_image_write_failed() - write the header of a freeze that failed.
- * @dst: where the image goes.
- * @cap: bytes at @dst; nothing is written below luo_image_header_cost().
- * @stamp: generation and times.
- * @reason: why, for the next kernel's status (truncated to 47 bytes).
- *
- * The next kernel's luo_image_check() returns -ECANCELED with the reason.
- */
-void luo_image_write_failed(void *dst, unsigned long long cap,
-			    const struct luo_image_stamp *stamp,
-			    const char *reason);
 
 /**
  * luo_core_freeze() - the freeze controller: drain, freeze, write.

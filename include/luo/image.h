@@ -25,6 +25,7 @@
 #ifndef LUO_IMAGE_H
 #define LUO_IMAGE_H
 
+#include <luo/core.h>
 #include <luo/registry.h>
 
 namespace luo {
@@ -80,6 +81,25 @@ constexpr u64 file_cost(u64 data_len)
 
 /* The checksum of the image format (not cryptographic). */
 u64 image_checksum(const void *buf, u64 len);
+
+/*
+ * Freeze every outgoing file of @c and write the image at @dst (@cap
+ * bytes; NULL: only freeze), the caller having excluded every mutation;
+ * @used gets the bytes written.  Allocates nothing.  On failure no file
+ * stays frozen and the header at @dst (if it has room for one) is
+ * invalid.  0 or -errno.  The freeze controller (freeze.cpp,
+ * luo_core_freeze()) is its one caller in the module.
+ */
+int serialize(luo_core *c, void *dst, unsigned long long cap,
+	      const luo_image_stamp *stamp, unsigned long long *used);
+
+/*
+ * The header of a freeze that failed, at @dst (nothing if @cap has no
+ * room for it), with @reason (47 bytes kept): the next kernel's
+ * luo_image_check() returns -ECANCELED and reports it.
+ */
+void write_failed_header(void *dst, unsigned long long cap,
+			 const luo_image_stamp *stamp, const char *reason);
 
 } /* namespace luo */
 

@@ -75,14 +75,14 @@ int luo_core_freeze_drained(luo_core *c, void *dst, unsigned long long cap,
 			    unsigned long long *used, char *why,
 			    unsigned long why_len)
 {
-	int err = luo_serialize(c, dst, cap, stamp, used);
+	int err = luo::serialize(c, dst, cap, stamp, used);
 
 	if (err) {
 		Why(why, why_len)
 			.put("a file could not be frozen (")
 			.num(err)
 			.put(")");
-		luo_image_write_failed(dst, cap, stamp, why);
+		luo::write_failed_header(dst, cap, stamp, why);
 		c->kops->gate_release();
 	}
 	return err;
@@ -98,7 +98,7 @@ int luo_core_freeze(luo_core *c, void *dst, unsigned long long cap,
 			.put("in-flight operations did not drain in ")
 			.num(timeout_ms)
 			.put(" ms");
-		luo_image_write_failed(dst, cap, stamp, why);
+		luo::write_failed_header(dst, cap, stamp, why);
 		return -luo::kETIMEDOUT;
 	}
 	return luo_core_freeze_drained(c, dst, cap, stamp, used, why, why_len);

@@ -481,15 +481,8 @@ int build_records(luo_core *c, const ImageHeader *hdr)
 
 using namespace luo;
 
-extern "C" {
-
-unsigned long long luo_image_header_cost(void)
-{
-	return sizeof(ImageHeader);
-}
-
-int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
-		  const struct luo_image_stamp *stamp, unsigned long long *used)
+int luo::serialize(luo_core *c, void *dst, unsigned long long cap,
+		   const luo_image_stamp *stamp, unsigned long long *used)
 {
 	int err = freeze_all(c->reg);
 
@@ -527,9 +520,8 @@ int luo_serialize(struct luo_core *c, void *dst, unsigned long long cap,
 	return 0;
 }
 
-void luo_image_write_failed(void *dst, unsigned long long cap,
-			    const struct luo_image_stamp *stamp,
-			    const char *reason)
+void luo::write_failed_header(void *dst, unsigned long long cap,
+			      const luo_image_stamp *stamp, const char *reason)
 {
 	auto *hdr = static_cast<ImageHeader *>(dst);
 
@@ -541,6 +533,13 @@ void luo_image_write_failed(void *dst, unsigned long long cap,
 	hdr->flags = kImageFailed;
 	set_why(hdr->reason, kReasonBuf, reason);
 	hdr->checksum = image_checksum(hdr, sizeof(*hdr));
+}
+
+extern "C" {
+
+unsigned long long luo_image_header_cost(void)
+{
+	return sizeof(ImageHeader);
 }
 
 void luo_image_invalidate(void *img)

@@ -552,7 +552,7 @@ void luo_core_counts(luo_core *c, luo_counts *out)
 	out->reserved = c->pool.image_reserved();
 }
 
-unsigned long luo_registry_count(luo_core *c, luo_dir dir)
+unsigned long luo_core_sessions(luo_core *c, luo_dir dir)
 {
 	return c->reg.count(static_cast<Direction>(dir));
 }

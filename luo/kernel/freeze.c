@@ -227,11 +227,11 @@ static int luo_reboot_notify(struct notifier_block *nb, unsigned long action,
 		       why);
 	} else if (h->map) {
 		pr_info("kexec: handed over %lu session(s), %llu bytes, generation %llu, frozen in %llu us\n",
-			luo_registry_count(luo_state.core, LUO_OUTGOING), used,
+			luo_core_sessions(luo_state.core, LUO_OUTGOING), used,
 			luo_state.generation + 1, h->freeze_ns / 1000);
 	} else {
 		pr_info("kexec: frozen; handover off: %lu session(s) not handed over\n",
-			luo_registry_count(luo_state.core, LUO_OUTGOING));
+			luo_core_sessions(luo_state.core, LUO_OUTGOING));
 	}
 	/*
 	 * The write side stays held (or, after a timeout, new operations stay
@@ -362,7 +362,7 @@ int luo_incoming_adopt(void *image, char *why, size_t why_len)
 void luo_incoming_maybe_release(void)
 {
 	mutex_lock(&luo_in_lock);
-	if (luo_in_image && !luo_registry_count(luo_state.core, LUO_INCOMING)) {
+	if (luo_in_image && !luo_core_sessions(luo_state.core, LUO_INCOMING)) {
 		if (luo_in_owned)
 			kvfree(luo_in_image);
 		else /* the range's: its bytes are the pool's again */

@@ -20,11 +20,11 @@
 
 EXPORT_SYMBOL_IF_KUNIT(luo_core_new);
 EXPORT_SYMBOL_IF_KUNIT(luo_core_free);
-EXPORT_SYMBOL_IF_KUNIT(luo_registry_count);
+EXPORT_SYMBOL_IF_KUNIT(luo_core_sessions);
 EXPORT_SYMBOL_IF_KUNIT(luo_core_list);
 EXPORT_SYMBOL_IF_KUNIT(luo_core_counts);
 EXPORT_SYMBOL_IF_KUNIT(luo_close_session);
-EXPORT_SYMBOL_IF_KUNIT(luo_serialize);
+EXPORT_SYMBOL_IF_KUNIT(luo_core_freeze);
 EXPORT_SYMBOL_IF_KUNIT(luo_unfreeze_all);
 EXPORT_SYMBOL_IF_KUNIT(luo_deserialize);
 EXPORT_SYMBOL_IF_KUNIT(luo_session_name);

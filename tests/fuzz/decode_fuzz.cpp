@@ -223,7 +223,7 @@ make_image(const std::vector<std::vector<std::string>> &sessions)
 	}
 	std::vector<unsigned char> img(1 << 16);
 	unsigned long long used = 0;
-	if (luo_serialize(c, img.data(), img.size(), &kStamp, &used))
+	if (luo::serialize(c, img.data(), img.size(), &kStamp, &used))
 		die("seed serialize");
 	luo_unfreeze_all(c);
 	img.resize(used);
@@ -297,7 +297,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		die("core");
 	if (!luo_deserialize(c, img, size, why, sizeof(why)))
 		use(c);
-	else if (luo_registry_count(c, LUO_INCOMING))
+	else if (luo_core_sessions(c, LUO_INCOMING))
 		die("a rejected image left incoming sessions");
 	luo_core_counts(c, &n);
 	if (n.sessions[LUO_INCOMING] || n.reserved)
