@@ -168,8 +168,7 @@ struct luo_kernel_ops {
 
 /**
  * luo_core_new() - allocate an empty core.
- * @kops: the kernel services (NULL for a core that only holds sessions:
- *	the registry tests).
+ * @kops: the kernel services.
  * @handlers: the file handlers, looked up in this order, before the
  *	core's own for memory files.
  * @nhandlers: how many.

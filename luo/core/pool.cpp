@@ -417,7 +417,7 @@ u64 record_len(const MemFile *m)
 
 bool mem_can_preserve(luo_core *c, struct file *file)
 {
-	return c->kops && c->kops->memfile_of && c->kops->memfile_of(file);
+	return c->kops->memfile_of && c->kops->memfile_of(file);
 }
 
 int mem_preserve(luo_core *c, luo_file *lf)
@@ -484,7 +484,7 @@ int mem_retrieve(luo_core *c, const void *data, unsigned long long len,
 
 	if (!r)
 		return -luo::kEINVAL;
-	if (!c->kops || !c->kops->memfile_open)
+	if (!c->kops->memfile_open)
 		return -luo::kEOPNOTSUPP;
 	MemFile *m = luo::make<MemFile>();
 	if (!m)
