@@ -5,8 +5,10 @@
  * DOC: Module lifecycle
  *
  * Loading luo creates the session registry (the C++ core), maps the
- * handover range and restores the incoming sessions it holds, registers
- * the reboot notifier and then the device node, in that order, so that
+ * handover range and restores the incoming sessions it holds
+ * (luo_core_init()), registers the reboot notifier, gives the range's
+ * chunks struct pages and /dev/liveupdate_mem, and then the device node,
+ * in that order, so that
  * userspace never sees a device whose state is not ready.  Only then, when
  * nothing can fail any more, is the incoming image marked consumed: a
  * load that fails leaves it for the next one.  Unloading does the
@@ -46,32 +48,47 @@ MODULE_PARM_DESC(
 	test_hooks,
 	"expose debugfs luo/roundtrip, which serializes outgoing sessions and decodes them as incoming ones in the same kernel; for tests only (default: false)");
 
-static int __init luo_init(void)
+/*
+ * The first steps of the load: the core, the handover range with the
+ * previous kernel's image decoded into incoming sessions, the capacity.
+ */
+static int __init luo_core_init(void)
 {
 	int err;
 
-	luo_state.devname = device;
+	if (capacity < luo_image_header_cost()) {
+		pr_err("capacity=%lu: below the image header's %llu bytes\n",
+		       capacity, luo_image_header_cost());
+		return -EINVAL;
+	}
 	err = luo_core_new(&luo_kernel_ops, luo_handlers, luo_nhandlers,
 			   &luo_state.core);
 	if (err)
 		return err;
-	if (capacity < luo_image_header_cost()) {
-		pr_err("capacity=%lu: below the image header's %llu bytes\n",
-		       capacity, luo_image_header_cost());
-		err = -EINVAL;
-		goto out_core;
-	}
 	err = luo_handover_init();
-	if (err)
-		goto out_core;
+	if (err) {
+		luo_core_free(luo_state.core);
+		return err;
+	}
 	/* With a range, its size is the capacity (set by handover.c). */
 	luo_state.capacity = luo_handover.map ? luo_handover.size : capacity;
 	if (!luo_handover.map)
 		luo_core_set_capacity(luo_state.core,
 				      capacity - luo_image_header_cost());
+	return 0;
+}
+
+static int __init luo_init(void)
+{
+	int err;
+
+	luo_state.devname = device;
+	err = luo_core_init();
+	if (err)
+		return err;
 	err = luo_freeze_init(test_hooks);
 	if (err)
-		goto out_handover;
+		goto out_core;
 	err = luo_mem_init();
 	if (err)
 		goto out_freeze;
@@ -88,10 +105,9 @@ out_mem:
 	luo_mem_exit();
 out_freeze:
 	luo_freeze_exit();
-out_handover:
+out_core:
 	luo_discard_incoming(luo_state.core);
 	luo_handover_exit();
-out_core:
 	luo_core_free(luo_state.core);
 	return err;
 }
