@@ -7,8 +7,9 @@
  * DOC: What these suites prove
  *
  * luo_session: the errno rules of sessions and files as the ioctls see
- * them, and a full serialize -> thaw -> decode -> retrieve -> finish round
- * trip of a memfd's contents.
+ * them, a full serialize -> thaw -> decode -> retrieve -> finish round
+ * trip of a memfd's contents, a refused record that rejects the image
+ * whole, and the sysfs discard racing RETRIEVE_SESSION with one winner.
  *
  * luo_freeze: the freeze semantics of the serialize rwsem.  An operation
  * already inside the read side when serialization starts completes first
